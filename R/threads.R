@@ -1,0 +1,33 @@
+#' Number of CPU threads
+#'
+#' Gets or sets the number of threads the CPU kernels use (option `deconv.threads`;
+#' 0 means OpenMP's default, which honours `OMP_NUM_THREADS`).
+#'
+#' @param n `NULL` to only query, or the number of threads to use from now on.
+#' @return The number of threads in effect (invisibly when setting).
+#' @examples
+#' old <- deconv_threads()
+#' deconv_threads(1)
+#' deconv_threads(old)
+#' @export
+deconv_threads <- function(n = NULL) {
+  if (is.null(n)) {
+    n <- threads_option()
+    return(if (n > 0) n else cpp_deconv_info()$threads)
+  }
+  if (!is.numeric(n) || length(n) != 1 || is.na(n) || n < 0 || n != round(n))
+    deconv_abort("n", "expected a non-negative whole number of threads")
+  options(deconv.threads = as.integer(n))
+  invisible(deconv_threads())
+}
+
+#' What this build of deconv supports
+#'
+#' @return A list: `cuda` (whether GPU support was compiled in), `devices` (number of
+#'   CUDA devices found), `threads` (default number of CPU threads).
+#' @examples
+#' deconv_info()
+#' @export
+deconv_info <- function() {
+  cpp_deconv_info()
+}

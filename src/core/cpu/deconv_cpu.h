@@ -1,0 +1,25 @@
+// CPU Deconvolution forward and backward: Eigen GEMMs plus col2im/im2col, threaded
+// with OpenMP over (sample, group) pairs, temporaries bounded by Geometry::workspace_mb.
+#pragma once
+
+#include "core/run_options.h"
+#include "core/shape.h"
+
+namespace deconv {
+namespace cpu {
+
+// out = deconvolution(data, weight) + bias. Pointers are dense row-major tensors of
+// g.data_shape, g.weight_shape, g.bias_shape (bias may be null) and g.out_shape.
+template <typename T>
+void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
+             const RunOptions& opts, RunStats* stats = nullptr);
+
+// Gradients of the forward pass given out_grad. Any of data_grad, weight_grad and
+// bias_grad may be null (not wanted); each wanted one is overwritten.
+template <typename T>
+void backward(const Geometry& g, const T* out_grad, const T* data, const T* weight,
+              T* data_grad, T* weight_grad, T* bias_grad, const RunOptions& opts,
+              RunStats* stats = nullptr);
+
+}  // namespace cpu
+}  // namespace deconv

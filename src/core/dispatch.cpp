@@ -1,0 +1,42 @@
+// Routes a call to the CPU kernels or the CUDA entry points.
+#include "core/dispatch.h"
+
+#include "core/cpu/deconv_cpu.h"
+#include "core/cuda/deconv_cuda.h"
+
+namespace deconv {
+
+template <typename T>
+void deconvolution_forward(const Context& ctx, const Geometry& g, const T* data, const T* weight,
+                           const T* bias, T* out, const RunOptions& opts, RunStats* stats) {
+  if (ctx.device == Device::GPU) {
+    cuda::require_device(ctx.device_id);
+    cuda::forward(ctx.device_id, g, data, weight, bias, out, opts);
+  } else {
+    cpu::forward(g, data, weight, bias, out, opts, stats);
+  }
+}
+
+template <typename T>
+void deconvolution_backward(const Context& ctx, const Geometry& g, const T* out_grad,
+                            const T* data, const T* weight, T* data_grad, T* weight_grad,
+                            T* bias_grad, const RunOptions& opts, RunStats* stats) {
+  if (ctx.device == Device::GPU) {
+    cuda::require_device(ctx.device_id);
+    cuda::backward(ctx.device_id, g, out_grad, data, weight, data_grad, weight_grad, bias_grad,
+                   opts);
+  } else {
+    cpu::backward(g, out_grad, data, weight, data_grad, weight_grad, bias_grad, opts, stats);
+  }
+}
+
+#define DECONV_INSTANTIATE(T)                                                                   \
+  template void deconvolution_forward<T>(const Context&, const Geometry&, const T*, const T*,  \
+                                         const T*, T*, const RunOptions&, RunStats*);           \
+  template void deconvolution_backward<T>(const Context&, const Geometry&, const T*, const T*, \
+                                          const T*, T*, T*, T*, const RunOptions&, RunStats*);
+DECONV_INSTANTIATE(float)
+DECONV_INSTANTIATE(double)
+#undef DECONV_INSTANTIATE
+
+}  // namespace deconv

@@ -1,0 +1,45 @@
+// Shape inference for Deconvolution: the one place that turns parameters and a data
+// shape into output, weight and bias shapes and the effective pad/adj.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "core/params.h"
+
+namespace deconv {
+
+using Shape = std::vector<int64_t>;  // full tensor shape in MXNet (row-major) order
+
+// Everything a kernel needs, with spatial tuples padded to 3 dimensions in (d, h, w)
+// order (leading unused dimensions have size 1, kernel 1, stride 1, pad 0).
+struct Geometry {
+  int rank = 0;                 // spatial rank of the problem: 1, 2 or 3
+  Layout layout = Layout::None;
+  bool channels_last = false;
+  int64_t batch = 0, channels = 0, num_filter = 0, num_group = 1;
+  int64_t workspace_mb = 512;   // bound on the CPU kernel's temporaries
+  std::array<int64_t, 3> in{}, out{}, kernel{}, stride{}, dilate{}, pad{}, adj{};
+  Shape data_shape, weight_shape, bias_shape, out_shape;
+
+  int64_t in_size() const { return in[0] * in[1] * in[2]; }
+  int64_t out_size() const { return out[0] * out[1] * out[2]; }
+  int64_t kernel_size() const { return kernel[0] * kernel[1] * kernel[2]; }
+  int64_t channels_per_group() const { return channels / num_group; }
+  int64_t filters_per_group() const { return num_filter / num_group; }
+};
+
+// Shapes a data tensor of `data_shape` leads to. `p` need not be normalized.
+// Throws ParamError / ShapeError naming the argument at fault.
+Geometry infer_geometry(const DeconvParams& p, const Shape& data_shape);
+
+// Checks a given weight / bias shape against the inferred one (ShapeError if not equal).
+void check_weight_shape(const Geometry& g, const Shape& weight_shape);
+void check_bias_shape(const Geometry& g, const Shape& bias_shape);
+
+// Multiplication and addition that throw ShapeError(arg, ...) instead of overflowing.
+int64_t checked_mul(int64_t a, int64_t b, const char* arg);
+int64_t checked_add(int64_t a, int64_t b, const char* arg);
+
+}  // namespace deconv

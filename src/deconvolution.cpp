@@ -1,0 +1,175 @@
+// Rcpp entry points behind deconvolution(), deconvolution_backward() and
+// deconvolution_shape(): convert, call the core dispatch, convert back.
+#include <Rcpp.h>
+
+#include <vector>
+
+#include "convert.h"
+#include "core/dispatch.h"
+#include "core/cuda/deconv_cuda.h"
+#include "r_errors.h"
+#include "r_interrupt.h"
+
+using namespace deconv;
+
+namespace {
+
+Context context_from_r(const std::string& device, int device_id) {
+  Context c;
+  c.device = device == "gpu" ? Device::GPU : Device::CPU;
+  c.device_id = device_id;
+  return c;
+}
+
+bool is_float32(const std::string& dtype) {
+  if (dtype == "float32") return true;
+  if (dtype == "float64") return false;
+  throw ParamError("dtype", "expected \"float64\" or \"float32\", got \"" + dtype + "\"");
+}
+
+// Runs fn on T buffers made from R doubles (a copy only for float32).
+template <typename T>
+struct Buffer {
+  std::vector<T> store;
+  const T* ptr = nullptr;
+  explicit Buffer(SEXP x) {
+    if (Rf_isNull(x)) return;
+    const double* p = REAL(x);
+    if constexpr (std::is_same<T, double>::value) {
+      ptr = p;
+    } else {
+      store.assign(p, p + Rf_xlength(x));
+      ptr = store.data();
+    }
+  }
+};
+
+template <typename T>
+void to_r(const std::vector<T>& src, Rcpp::NumericVector& dst) {
+  std::copy(src.begin(), src.end(), dst.begin());
+}
+
+Geometry checked_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParams& p) {
+  Geometry g = infer_geometry(p, r::shape_of(data));
+  r::check_weight_r(g, weight);
+  if (p.no_bias && !Rf_isNull(bias))
+    throw ParamError("bias", "a bias was given but no_bias is TRUE; set no_bias = FALSE to use it");
+  if (!p.no_bias) {
+    if (Rf_isNull(bias)) throw ParamError("bias", "no_bias is FALSE but no bias was given");
+    r::check_bias_r(g, bias);
+  }
+  return g;
+}
+
+template <typename T>
+Rcpp::NumericVector forward_as(const Geometry& g, SEXP data, SEXP weight, SEXP bias,
+                               const Context& ctx, const RunOptions& opts) {
+  Rcpp::NumericVector out(Rcpp::no_init(static_cast<R_xlen_t>(g.batch * g.num_filter * g.out_size())));
+  out.attr("dim") = r::r_dim(g.out_shape, "data");
+  Buffer<T> x(data), w(weight), b(bias);
+  if constexpr (std::is_same<T, double>::value) {
+    deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, out.begin(), opts);
+  } else {
+    std::vector<T> o(out.size());
+    deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, o.data(), opts);
+    to_r(o, out);
+  }
+  return out;
+}
+
+template <typename T>
+Rcpp::List backward_as(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight, bool want_data,
+                       bool want_weight, bool want_bias, const Context& ctx,
+                       const RunOptions& opts) {
+  Buffer<T> dy(out_grad), x(data), w(weight);
+  auto make = [](bool want, const Shape& s) {
+    if (!want) return Rcpp::NumericVector(0);
+    R_xlen_t n = 1;
+    for (int64_t d : s) n *= d;
+    Rcpp::NumericVector v(n);
+    v.attr("dim") = r::r_dim(s, "data");
+    return v;
+  };
+  Rcpp::NumericVector dx = make(want_data, g.data_shape), dw = make(want_weight, g.weight_shape),
+                      db = make(want_bias, g.bias_shape);
+  if (want_bias) db.attr("dim") = R_NilValue;
+  std::vector<T> tx(std::is_same<T, double>::value ? 0 : dx.size()),
+      tw(std::is_same<T, double>::value ? 0 : dw.size()),
+      tb(std::is_same<T, double>::value ? 0 : db.size());
+  auto ptr = [](bool want, Rcpp::NumericVector& v, std::vector<T>& t) -> T* {
+    if (!want) return nullptr;
+    if constexpr (std::is_same<T, double>::value) return v.begin();
+    else return t.data();
+  };
+  deconvolution_backward<T>(ctx, g, dy.ptr, x.ptr, w.ptr, ptr(want_data, dx, tx),
+                            ptr(want_weight, dw, tw), ptr(want_bias, db, tb), opts);
+  if constexpr (!std::is_same<T, double>::value) {
+    to_r(tx, dx);
+    to_r(tw, dw);
+    to_r(tb, db);
+  }
+  return Rcpp::List::create(Rcpp::Named("data") = want_data ? SEXP(dx) : R_NilValue,
+                            Rcpp::Named("weight") = want_weight ? SEXP(dw) : R_NilValue,
+                            Rcpp::Named("bias") = want_bias ? SEXP(db) : R_NilValue);
+}
+
+}  // namespace
+
+// [[Rcpp::export(rng = false)]]
+SEXP cpp_deconvolution(SEXP data, SEXP weight, SEXP bias, Rcpp::List params, std::string dtype,
+                       std::string device, int device_id, int threads) {
+  return r::guarded([&]() -> SEXP {
+    const DeconvParams p = r::params_from_r(params);
+    const Geometry g = checked_geometry(data, weight, bias, p);
+    const Context ctx = context_from_r(device, device_id);
+    const RunOptions opts = r::run_options(threads);
+    if (is_float32(dtype)) return forward_as<float>(g, data, weight, bias, ctx, opts);
+    return forward_as<double>(g, data, weight, bias, ctx, opts);
+  });
+}
+
+// [[Rcpp::export(rng = false)]]
+SEXP cpp_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, SEXP bias,
+                                Rcpp::List params, std::string dtype, std::string device,
+                                int device_id, int threads, bool want_data, bool want_weight) {
+  return r::guarded([&]() -> SEXP {
+    const DeconvParams p = r::params_from_r(params);
+    const Geometry g = checked_geometry(data, weight, bias, p);
+    const Shape got = r::shape_of(out_grad);
+    if (got != g.out_shape) {
+      throw ShapeError("out_grad", "expected an array with dim = " + r::r_dim_string(g.out_shape) +
+                                       " (the output's), got dim = " + r::r_dim_string(got));
+    }
+    const Context ctx = context_from_r(device, device_id);
+    const RunOptions opts = r::run_options(threads);
+    if (is_float32(dtype))
+      return backward_as<float>(g, out_grad, data, weight, want_data, want_weight, !p.no_bias, ctx, opts);
+    return backward_as<double>(g, out_grad, data, weight, want_data, want_weight, !p.no_bias, ctx, opts);
+  });
+}
+
+// [[Rcpp::export(rng = false)]]
+Rcpp::List cpp_deconvolution_shape(SEXP data_dim, Rcpp::List params) {
+  return r::guarded([&]() {
+    const DeconvParams p = r::params_from_r(params);
+    Shape s = r::tuple_from_r(data_dim, "data");
+    const Geometry g = infer_geometry(p, s);
+    Shape pad, adj;
+    for (int i = 3 - g.rank; i < 3; ++i) {
+      pad.push_back(g.pad[i]);
+      adj.push_back(g.adj[i]);
+    }
+    return Rcpp::List::create(Rcpp::Named("out") = r::r_dim(g.out_shape, "data"),
+                              Rcpp::Named("weight") = r::r_dim(g.weight_shape, "weight"),
+                              Rcpp::Named("bias") = r::r_dim(g.bias_shape, "bias"),
+                              Rcpp::Named("pad") = r::r_dim(pad, "pad"),
+                              Rcpp::Named("adj") = r::r_dim(adj, "adj"));
+  });
+}
+
+// [[Rcpp::export(rng = false)]]
+Rcpp::List cpp_deconv_info() {
+  return Rcpp::List::create(Rcpp::Named("cuda") = cuda::compiled_with_cuda(),
+                            Rcpp::Named("devices") = cuda::device_count(),
+                            Rcpp::Named("threads") = resolve_threads(0));
+}
