@@ -1,0 +1,4 @@
+library(testthat)
+library(deconv)
+
+test_check("deconv")

@@ -1,0 +1,129 @@
+# deconvolution() against the direct-loop reference on many seeded random cases.
+
+run_cases <- function(n, rank, layout = NULL, dtype = "float64", tol = 1e-10, seed = 1) {
+  set.seed(seed)
+  for (i in seq_len(n)) {
+    a <- random_case(rank, layout)
+    if (dtype == "float32") {
+      a[c("data", "weight", "bias")] <- lapply(a[c("data", "weight", "bias")], as_float32_values)
+    }
+    want <- do.call(ref_deconvolution, a)
+    got <- do.call(deconvolution, c(a, dtype = dtype))
+    expect_identical(dim(got), dim(want))
+    expect_lt(rel_err(got, want), tol)
+  }
+}
+
+test_that("1D NCW matches the reference in float64", {
+  run_cases(60, 1, seed = 11)
+})
+test_that("2D NCHW matches the reference in float64", {
+  run_cases(80, 2, seed = 12)
+})
+test_that("3D NCDHW matches the reference in float64", {
+  run_cases(40, 3, seed = 13)
+})
+test_that("2D NHWC matches the reference in float64", {
+  run_cases(40, 2, "NHWC", seed = 14)
+})
+test_that("3D NDHWC matches the reference in float64", {
+  run_cases(25, 3, "NDHWC", seed = 15)
+})
+test_that("float32 matches the reference to 1e-4", {
+  run_cases(30, 1, dtype = "float32", tol = 1e-4, seed = 21)
+  run_cases(30, 2, dtype = "float32", tol = 1e-4, seed = 22)
+  run_cases(15, 3, dtype = "float32", tol = 1e-4, seed = 23)
+  run_cases(15, 2, "NHWC", dtype = "float32", tol = 1e-4, seed = 24)
+  run_cases(10, 3, "NDHWC", dtype = "float32", tol = 1e-4, seed = 25)
+})
+
+test_that("float32 really computes in single precision", {
+  set.seed(3)
+  x <- array(rnorm(64 * 4), c(8, 8, 4, 1))
+  w <- array(rnorm(9 * 4 * 2), c(3, 3, 2, 4))
+  y64 <- deconvolution(x, w, kernel = c(3, 3), num.filter = 2)
+  y32 <- deconvolution(x, w, kernel = c(3, 3), num.filter = 2, dtype = "float32")
+  err <- rel_err(y32, y64)
+  expect_gt(err, 1e-10)
+  expect_lt(err, 1e-5)
+})
+
+test_that("threads and a tiny workspace give the same result", {
+  set.seed(5)
+  old <- deconv_threads()
+  on.exit(deconv_threads(old))
+  for (i in 1:10) {
+    a <- random_case(sample(1:3, 1))
+    want <- do.call(ref_deconvolution, a)
+    for (th in 1:2) {
+      deconv_threads(th)
+      expect_lt(rel_err(do.call(deconvolution, a), want), 1e-10)
+      expect_lt(rel_err(do.call(deconvolution, c(a, workspace = 0)), want), 1e-10)
+    }
+  }
+})
+
+test_that("a large case split into tiles by workspace matches the untiled result", {
+  set.seed(6)
+  x <- array(rnorm(40 * 40 * 6 * 2), c(40, 40, 6, 2))
+  w <- array(rnorm(4 * 4 * 8 * 6), c(4, 4, 8, 6))
+  args <- list(x, w, kernel = c(4, 4), stride = c(2, 2), pad = c(1, 1), num.filter = 8)
+  big <- do.call(deconvolution, args)
+  small <- do.call(deconvolution, c(args, workspace = 0))
+  expect_equal(small, big, tolerance = 1e-12)
+  expect_lt(rel_err(big, do.call(ref_deconvolution, c(list(data = x, weight = w),
+                                                       args[-(1:2)]))), 1e-10)
+})
+
+test_that("integer input is accepted and the result is double", {
+  x <- array(1:8, c(2, 2, 2, 1))
+  w <- array(1L, c(2, 2, 1, 2))
+  y <- deconvolution(x, w, kernel = c(2, 2), num.filter = 1)
+  expect_type(y, "double")
+  expect_equal(y, deconvolution(x * 1, w * 1, kernel = c(2, 2), num.filter = 1))
+})
+
+test_that("the underscore spellings mean the same as the dotted ones", {
+  set.seed(7)
+  x <- array(rnorm(3 * 3 * 2), c(3, 3, 2, 1))
+  w <- array(rnorm(3 * 3 * 2 * 2), c(3, 3, 2, 2))
+  b <- rnorm(2)
+  dotted <- deconvolution(x, w, b, kernel = c(3, 3), stride = c(2, 2), target.shape = c(6, 6),
+                          num.filter = 2, num.group = 1, no.bias = FALSE, cudnn.tune = "off",
+                          cudnn.off = TRUE)
+  under <- deconvolution(x, w, b, kernel = c(3, 3), stride = c(2, 2), target_shape = c(6, 6),
+                         num_filter = 2, num_group = 1, no_bias = FALSE, cudnn_tune = "off",
+                         cudnn_off = TRUE)
+  expect_identical(under, dotted)
+  expect_identical(dim(dotted), c(6L, 6L, 2L, 1L))
+})
+
+test_that("tuples are in R order: kernel = c(kw, kh)", {
+  x <- array(0, c(1, 1, 1, 1)); x[] <- 1
+  w <- array(1, c(3, 2, 1, 1))                 # kw = 3, kh = 2
+  y <- deconvolution(x, w, kernel = c(3, 2), num.filter = 1)
+  expect_identical(dim(y), c(3L, 2L, 1L, 1L))  # W = 3, H = 2
+  y <- deconvolution(array(1, c(2, 1, 1, 1)), array(1, c(1, 1, 1, 1)), kernel = c(1, 1),
+                     stride = c(3, 1), num.filter = 1)
+  expect_identical(dim(y), c(4L, 1L, 1L, 1L))  # stride 3 along W only
+})
+
+test_that("NHWC gives the NCHW result with channels moved", {
+  set.seed(8)
+  x <- array(rnorm(5 * 4 * 3 * 2), c(5, 4, 3, 2))              # NCHW: W5 H4 C3 N2
+  w <- array(rnorm(3 * 2 * 4 * 3), c(3, 2, 4, 3))              # kw3 kh2 F4 C3
+  y <- deconvolution(x, w, kernel = c(3, 2), stride = c(2, 1), num.filter = 4)
+  xl <- aperm(x, c(3, 1, 2, 4))                                 # NHWC: C W H N
+  wl <- aperm(w, c(3, 1, 2, 4))                                 # F kw kh C
+  yl <- deconvolution(xl, wl, kernel = c(3, 2), stride = c(2, 1), num.filter = 4,
+                      layout = "NHWC")
+  expect_equal(aperm(yl, c(2, 3, 1, 4)), y, tolerance = 1e-12)
+})
+
+test_that("MXNet's bilinear 2x upsampling of a constant image is constant inside", {
+  x <- array(1, c(6, 6, 1, 1))
+  y <- deconvolution(x, bilinear_kernel(c(4, 4)), kernel = c(4, 4), stride = c(2, 2),
+                     pad = c(1, 1), num.filter = 1)
+  expect_identical(dim(y), c(12L, 12L, 1L, 1L))
+  expect_equal(y[2:11, 2:11, 1, 1], matrix(1, 10, 10), tolerance = 1e-15)
+})
