@@ -1,0 +1,112 @@
+# deconv: developer targets. On Debian 12, `make demo` and `make test` do everything
+# from a fresh machine (as root, or as a user with sudo for the system packages).
+#
+#   make deps     install missing Debian packages (R, Rcpp, RcppEigen, testthat, ...)
+#   make install  build and install the package (R CMD INSTALL; runs ./configure)
+#   make demo     upsample the R logo 2x and 4x into $(DEMO_DIR)
+#   make test     R tests + C++ (GoogleTest) tests; last line "N passed, N failed, N skipped"
+#   make check    R CMD build + R CMD check --as-cran --no-manual
+#   make bench    run inst/bench/bench.R, if present
+#   make clean    remove build outputs
+#
+# Variables: DOCS=1 regenerates man/ and NAMESPACE with roxygen2 before installing
+# (the committed ones are the source of truth); JOBS sets compile parallelism.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+MAKEFLAGS += --no-builtin-rules --no-builtin-variables --no-print-directory
+# Targets chain through `install`; running them in parallel would race the install.
+.NOTPARALLEL:
+.DELETE_ON_ERROR:
+
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD    ?= build
+DEMO_DIR ?= $(BUILD)/demo
+DOCS     ?= 0
+RSCRIPT  ?= Rscript
+# --preclean: the package's Makevars does not track header dependencies, so every
+# install rebuilds all objects.
+INSTALL_FLAGS ?= --preclean
+
+export DEBIAN_FRONTEND := noninteractive
+
+# Debian packages: R and the package's R dependencies, and the C++ test toolchain.
+DEB_R     := r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cran-roxygen2 \
+             r-cran-png r-cran-jsonlite
+DEB_CXX   := cmake g++ make libgtest-dev libeigen3-dev
+DEB_CHECK := r-cran-knitr r-cran-rmarkdown pandoc qpdf
+
+PKG     := $(shell sed -n 's/^Package: *//p' DESCRIPTION)
+VERSION := $(shell sed -n 's/^Version: *//p' DESCRIPTION)
+TARBALL := $(PKG)_$(VERSION).tar.gz
+
+.PHONY: all deps deps-check install docs demo test check bench clean
+
+all: install
+
+# Installs only what `dpkg -s` reports missing; quick and silent when all is present.
+define apt_install
+	missing=""; \
+	for p in $(1); do \
+	  dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  command -v apt-get >/dev/null || { \
+	    echo "deps: no apt-get; install these (or their equivalents) yourself:$$missing"; \
+	    exit 1; }; \
+	  sudo=""; \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    command -v sudo >/dev/null || { echo "deps: run as root or install sudo"; exit 1; }; \
+	    sudo="sudo"; \
+	  fi; \
+	  echo "deps: installing$$missing"; \
+	  $$sudo apt-get update -qq; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends$$missing </dev/null; \
+	fi
+endef
+
+deps:
+	@$(call apt_install,$(DEB_R) $(DEB_CXX))
+
+deps-check:
+	@$(call apt_install,$(DEB_R) $(DEB_CXX) $(DEB_CHECK))
+
+docs:
+	@if [ "$(DOCS)" = 1 ]; then \
+	  if $(RSCRIPT) -e 'quit(status = !requireNamespace("roxygen2", quietly = TRUE))'; then \
+	    echo "docs: regenerating man/ and NAMESPACE with roxygen2"; \
+	    $(RSCRIPT) -e 'roxygen2::roxygenise()'; \
+	  else echo "docs: roxygen2 is not installed; keeping the committed man/ and NAMESPACE"; fi; \
+	fi
+
+# Installs into the first library R uses (the site library when run as root). When that
+# is not writable, R's per-user library is created so R CMD INSTALL picks it up.
+install: deps docs
+	@lib=$$($(RSCRIPT) -e 'cat(.libPaths()[1])'); \
+	if [ ! -w "$$lib" ]; then \
+	  $(RSCRIPT) -e 'd <- Sys.getenv("R_LIBS_USER"); dir.create(d, recursive = TRUE, showWarnings = FALSE); cat(d)' >/dev/null; \
+	fi
+	MAKEFLAGS=-j$(JOBS) R CMD INSTALL $(INSTALL_FLAGS) .
+
+demo: install
+	$(RSCRIPT) inst/examples/upsample.R $(DEMO_DIR)
+
+# tools/run_tests.sh prints "N passed, N failed, N skipped" last and fails if any failed.
+test: install
+	BUILD_DIR=$(BUILD) JOBS=$(JOBS) tools/run_tests.sh
+
+# The vignette needs knitr, rmarkdown and pandoc to build; qpdf is for --as-cran.
+check: deps-check docs
+	rm -rf $(BUILD)/check && mkdir -p $(BUILD)/check
+	cd $(BUILD)/check && R CMD build ../..
+	cd $(BUILD)/check && _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_CRAN_INCOMING_=false \
+	  MAKEFLAGS=-j$(JOBS) R CMD check --as-cran --no-manual $(TARBALL)
+
+bench: install
+	@if [ -f inst/bench/bench.R ]; then $(RSCRIPT) inst/bench/bench.R; \
+	else echo "bench: inst/bench/bench.R does not exist yet; nothing to run"; fi
+
+clean:
+	rm -rf $(BUILD) $(PKG).Rcheck $(PKG)_*.tar.gz
+	./cleanup
