@@ -17,3 +17,7 @@ cpp_deconv_info <- function() {
     .Call(`_deconv_cpp_deconv_info`)
 }
 
+cpp_deconvolution_params <- function(params) {
+    .Call(`_deconv_cpp_deconvolution_params`, params)
+}
+

@@ -68,12 +68,23 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_deconvolution_params
+Rcpp::List cpp_deconvolution_params(Rcpp::List params);
+RcppExport SEXP _deconv_cpp_deconvolution_params(SEXP paramsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type params(paramsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_deconvolution_params(params));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_deconv_cpp_deconvolution", (DL_FUNC) &_deconv_cpp_deconvolution, 8},
     {"_deconv_cpp_deconvolution_backward", (DL_FUNC) &_deconv_cpp_deconvolution_backward, 11},
     {"_deconv_cpp_deconvolution_shape", (DL_FUNC) &_deconv_cpp_deconvolution_shape, 2},
     {"_deconv_cpp_deconv_info", (DL_FUNC) &_deconv_cpp_deconv_info, 0},
+    {"_deconv_cpp_deconvolution_params", (DL_FUNC) &_deconv_cpp_deconvolution_params, 1},
     {NULL, NULL, 0}
 };
 

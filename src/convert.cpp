@@ -82,22 +82,30 @@ std::string string_from_r(SEXP x, const char* arg) {
   return CHAR(STRING_ELT(x, 0));
 }
 
-DeconvParams params_from_r(const Rcpp::List& l) {
+namespace {
+// The list element `name`, or NULL when the list has none.
+SEXP element(const Rcpp::List& l, const char* name) {
+  return l.containsElementNamed(name) ? SEXP(l[name]) : R_NilValue;
+}
+}  // namespace
+
+DeconvParams params_from_r(const Rcpp::List& list) {
+  auto l = [&list](const char* name) { return element(list, name); };
   DeconvParams p;
-  p.kernel = tuple_from_r(l["kernel"], "kernel");
-  p.stride = tuple_from_r(l["stride"], "stride");
-  p.dilate = tuple_from_r(l["dilate"], "dilate");
-  p.pad = tuple_from_r(l["pad"], "pad");
-  p.adj = tuple_from_r(l["adj"], "adj");
-  p.target_shape = tuple_from_r(l["target_shape"], "target_shape");
-  if (Rf_isNull(l["num_filter"])) bad("num_filter", "required: the number of output filters");
-  p.num_filter = int_from_r(l["num_filter"], "num_filter", 0);
-  p.num_group = int_from_r(l["num_group"], "num_group", 1);
-  p.workspace = int_from_r(l["workspace"], "workspace", 512);
-  p.no_bias = bool_from_r(l["no_bias"], "no_bias", true);
-  p.cudnn_off = bool_from_r(l["cudnn_off"], "cudnn_off", false);
-  p.cudnn_tune = parse_cudnn_tune(string_from_r(l["cudnn_tune"], "cudnn_tune"));
-  p.layout = parse_layout(string_from_r(l["layout"], "layout"));
+  p.kernel = tuple_from_r(l("kernel"), "kernel");
+  p.stride = tuple_from_r(l("stride"), "stride");
+  p.dilate = tuple_from_r(l("dilate"), "dilate");
+  p.pad = tuple_from_r(l("pad"), "pad");
+  p.adj = tuple_from_r(l("adj"), "adj");
+  p.target_shape = tuple_from_r(l("target_shape"), "target_shape");
+  if (Rf_isNull(l("num_filter"))) bad("num_filter", "required: the number of output filters");
+  p.num_filter = int_from_r(l("num_filter"), "num_filter", 0);
+  p.num_group = int_from_r(l("num_group"), "num_group", 1);
+  p.workspace = int_from_r(l("workspace"), "workspace", 512);
+  p.no_bias = bool_from_r(l("no_bias"), "no_bias", true);
+  p.cudnn_off = bool_from_r(l("cudnn_off"), "cudnn_off", false);
+  p.cudnn_tune = parse_cudnn_tune(string_from_r(l("cudnn_tune"), "cudnn_tune"));
+  p.layout = parse_layout(string_from_r(l("layout"), "layout"));
   return p;
 }
 

@@ -173,3 +173,23 @@ Rcpp::List cpp_deconv_info() {
                             Rcpp::Named("devices") = cuda::device_count(),
                             Rcpp::Named("threads") = resolve_threads(0));
 }
+
+// Shape-independent validation (the errors a symbol raises when it is made) and the
+// normalized parameters, tuples in R order with defaults filled in.
+// [[Rcpp::export(rng = false)]]
+Rcpp::List cpp_deconvolution_params(Rcpp::List params) {
+  return r::guarded([&]() {
+    const DeconvParams p = normalize_params(r::params_from_r(params));
+    auto tuple = [](const Tuple& t) { return r::r_dim(t, "kernel"); };
+    return Rcpp::List::create(
+        Rcpp::Named("kernel") = tuple(p.kernel), Rcpp::Named("stride") = tuple(p.stride),
+        Rcpp::Named("dilate") = tuple(p.dilate), Rcpp::Named("pad") = tuple(p.pad),
+        Rcpp::Named("adj") = tuple(p.adj), Rcpp::Named("target_shape") = tuple(p.target_shape),
+        Rcpp::Named("num_filter") = static_cast<double>(p.num_filter),
+        Rcpp::Named("num_group") = static_cast<double>(p.num_group),
+        Rcpp::Named("workspace") = static_cast<double>(p.workspace),
+        Rcpp::Named("no_bias") = p.no_bias,
+        Rcpp::Named("cudnn_tune") = cudnn_tune_name(p.cudnn_tune),
+        Rcpp::Named("cudnn_off") = p.cudnn_off, Rcpp::Named("layout") = layout_name(p.layout));
+  });
+}
