@@ -38,6 +38,15 @@ random_case <- function(rank, layout = NULL, bias = NA, target = NA) {
   a
 }
 
+# A random case whose arrays hold single-precision values when dtype is "float32".
+random_case_for <- function(rank, layout = NULL, dtype = "float64") {
+  a <- random_case(rank, layout)
+  if (dtype == "float32") {
+    a[c("data", "weight", "bias")] <- lapply(a[c("data", "weight", "bias")], as_float32_values)
+  }
+  a
+}
+
 # Casts a case's arrays to single precision values (so a float32 run sees the same
 # inputs as the double reference).
 as_float32_values <- function(x) {

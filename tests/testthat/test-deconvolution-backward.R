@@ -4,10 +4,7 @@
 backward_cases <- function(n, rank, layout = NULL, dtype = "float64", tol = 1e-10, seed = 1) {
   set.seed(seed)
   for (i in seq_len(n)) {
-    a <- random_case(rank, layout)
-    if (dtype == "float32") {
-      a[c("data", "weight", "bias")] <- lapply(a[c("data", "weight", "bias")], as_float32_values)
-    }
+    a <- random_case_for(rank, layout, dtype)
     y <- do.call(ref_deconvolution, a)
     dy <- array(rnorm(length(y)), dim(y))
     if (dtype == "float32") dy <- as_float32_values(dy)
