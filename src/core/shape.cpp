@@ -100,7 +100,9 @@ Geometry infer_geometry(const DeconvParams& raw, const Shape& data_shape) {
     }
     g.out[k] = out;
   }
-  // Total sizes must be representable.
+  // Total sizes must be representable (input, output, weight and temporaries).
+  int64_t in_total = checked_mul(g.batch, g.channels, "data");
+  for (int k = 0; k < 3; ++k) in_total = checked_mul(in_total, g.in[k], "data");
   int64_t total = g.batch;
   total = checked_mul(total, g.num_filter, "num_filter");
   for (int k = 0; k < 3; ++k) total = checked_mul(total, g.out[k], "data");

@@ -47,9 +47,10 @@ inline deconv::DeconvParams make_params(deconv::Tuple kernel, int64_t num_filter
     } catch (const Type& e_) {                                                              \
       EXPECT_EQ(e_.arg(), std::string(arg_name)) << "message: " << e_.what();               \
       const std::string sub_(substr);                                                       \
-      if (!sub_.empty())                                                                    \
+      if (!sub_.empty()) {                                                                  \
         EXPECT_NE(e_.detail().find(sub_), std::string::npos)                                \
             << "detail lacks '" << sub_ << "': " << e_.detail();                            \
+      }                                                                                     \
     } catch (const std::exception& e_) {                                                    \
       ADD_FAILURE() << "expected " #Type ", got " << typeid(e_).name() << ": " << e_.what(); \
     }                                                                                       \

@@ -55,7 +55,7 @@ Plan make_plan(const Geometry& g, size_t elem, int requested, int64_t extra_per_
   p.Fg = g.filters_per_group();
   p.FgK = p.Fg * p.K;
   const int64_t units = g.batch * g.num_group;
-  int t = std::max(1, requested);
+  const int t = resolve_threads(requested);
   p.gemm_threads = units < t;
   p.threads = p.gemm_threads ? 1 : t;
   const int64_t budget = (g.workspace_mb << 20) / static_cast<int64_t>(elem) / p.threads -
@@ -67,14 +67,15 @@ Plan make_plan(const Geometry& g, size_t elem, int requested, int64_t extra_per_
 // Runs body(unit, thread) over all (sample, group) units, checking for interrupts on
 // the calling thread between units and rethrowing worker exceptions on the caller.
 template <class Body>
-void run_units(const Geometry& g, const Plan& plan, int requested, const RunOptions& opts,
-               Body&& body) {
-  Eigen::setNbThreads(plan.gemm_threads ? std::max(1, requested) : 1);
+void run_units(const Geometry& g, const Plan& plan, const RunOptions& opts, Body&& body) {
+  Eigen::setNbThreads(plan.gemm_threads ? resolve_threads(opts.threads) : 1);
   const int64_t units = g.batch * g.num_group;
   std::atomic<bool> stop{false};
   std::atomic<bool> interrupted{false};
   std::exception_ptr error;
   std::mutex error_mutex;
+  // Workers may take every unit, so the calling thread also checks once up front.
+  if (opts.interrupted && opts.interrupted()) throw Interrupted();
 #pragma omp parallel for num_threads(plan.threads) schedule(dynamic, 1)
   for (int64_t u = 0; u < units; ++u) {
     if (stop.load(std::memory_order_relaxed)) continue;
@@ -112,7 +113,7 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
   std::vector<std::vector<T>> bufs(p.threads, std::vector<T>(p.tile * p.FgK));
   if (stats) stats->temp_bytes = static_cast<int64_t>(p.threads) * p.tile * p.FgK * sizeof(T);
 
-  run_units(g, p, opts.threads, opts, [&](int64_t u, int tid, auto&& check) {
+  run_units(g, p, opts, [&](int64_t u, int tid, auto&& check) {
     const int64_t n = u / g.num_group, gi = u % g.num_group;
     T* cols = bufs[tid].data();
     for (int64_t s0 = 0; s0 < S; s0 += p.tile) {
@@ -183,7 +184,7 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
       stats->temp_bytes = static_cast<int64_t>(p.threads) * p.tile * p.FgK * sizeof(T) +
                           static_cast<int64_t>(wgrads.size()) * wsize * sizeof(T);
     }
-    run_units(g, p, opts.threads, opts, [&](int64_t u, int tid, auto&& check) {
+    run_units(g, p, opts, [&](int64_t u, int tid, auto&& check) {
       const int64_t n = u / g.num_group, gi = u % g.num_group;
       T* cols = bufs[tid].data();
       T* wg_acc = weight_grad ? (tid == 0 ? weight_grad : wgrads[tid - 1].data()) : nullptr;
