@@ -70,6 +70,9 @@ test_that("sizes that overflow are errors", {
   shape_error(deconvolution_shape(c(2^20, 2^20, 2^20, 1, 1), kernel = c(3, 3, 3),
                                   num.filter = 2^20),
               "sizes too large")
+  shape_error(deconvolution_shape(c(2^32, 2^32, 1, 1), kernel = c(1, 1),
+                                  pad = c(2^31 - 1, 2^31 - 1), num.filter = 1),
+              "^data: sizes too large")             # input overflows, the output does not
   param_error(dc(stride = c(2^33, 1)), "^stride: expected a positive integer, got 8589934592")
   shape_error(deconvolution_shape(c(2^31 - 1, 1, 1), kernel = 3, stride = 2, num.filter = 1),
               "exceeds R's limit for array dimensions")
