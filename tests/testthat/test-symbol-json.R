@@ -3,6 +3,8 @@
 sym_fixture <- function(...) test_path("fixtures", "symbols", ...)
 fixture_tensor <- function(t) array(as.numeric(unlist(t$values)), dim = unlist(t$dim))
 parse_json <- function(x) jsonlite::fromJSON(x, simplifyVector = FALSE)
+# MXNet writes its files without a final newline.
+read_text <- function(path) paste(readLines(path, warn = FALSE), collapse = "\n")
 
 test_that("as.json writes MXNet's layout: nodes, arg_nodes, node_row_ptr, heads, version", {
   data <- mx.symbol.Variable("data")
@@ -84,8 +86,7 @@ test_that("the symbol files MXNet 1.9.1 wrote load with MXNet's arguments, outpu
                      label = ef)
     expect_identical(r$out.shapes[[1]], as.integer(unlist(e$out_shape)), label = ef)
     # Written back, the file is what MXNet wrote (same nodes, attribute strings and order).
-    expect_identical(parse_json(as.json(s)), parse_json(paste(readLines(sym_fixture(e$symbol_file)),
-                                                              collapse = "\n")), label = ef)
+    expect_identical(parse_json(as.json(s)), parse_json(read_text(sym_fixture(e$symbol_file))), label = ef)
   }
 })
 
@@ -119,7 +120,7 @@ test_that("the two-layer decoder MXNet wrote evaluates to MXNet's output (1e-10)
 })
 
 test_that("other spellings MXNet accepts are read: lists, 0/1 and lower-case booleans, None", {
-  text <- paste(readLines(sym_fixture("deconv_1d.json")), collapse = "\n")
+  text <- read_text(sym_fixture("deconv_1d.json"))
   text2 <- gsub('"(1,)"', '"[1]"', text, fixed = TRUE)
   text2 <- gsub('"no_bias": "False"', '"no_bias": "0"', text2, fixed = TRUE)
   s <- mx.symbol.load.json(text2)
@@ -137,7 +138,7 @@ test_that("other spellings MXNet accepts are read: lists, 0/1 and lower-case boo
 
 test_that("a variable's __shape__ attribute is used by shape inference", {
   text <- sub('"name": "data",', '"name": "data", "attrs": {"__shape__": "(2, 3, 7)"},',
-              paste(readLines(sym_fixture("deconv_1d.json")), collapse = "\n"), fixed = TRUE)
+              read_text(sym_fixture("deconv_1d.json")), fixed = TRUE)
   s <- mx.symbol.load.json(text)
   expect_identical(mx.symbol.infer.shape(s)$out.shapes$dec1d_output, c(16L, 4L, 2L))
 })
@@ -154,7 +155,7 @@ test_that("malformed files and bad parameters are errors naming what is wrong", 
   expect_error(mx.symbol.load.json('{"nodes": [{"op": "null", "name": "x", "inputs": []}], "heads": [[3, 0, 0]]}'),
                class = "deconv_param_error", regexp = "^json: .*not an earlier node")
   expect_error(mx.symbol.load(tempfile()), class = "deconv_param_error", regexp = "^file.name: ")
-  text <- paste(readLines(sym_fixture("deconv_single.json")), collapse = "\n")
+  text <- read_text(sym_fixture("deconv_single.json"))
   expect_error(mx.symbol.load.json(sub('"kernel": "(4, 4)",\n        "num_filter": "3",\n        "pad"',
                                        '"kernel": "(4, 4)",\n        "num_filter": "3", "pad"', text,
                                        fixed = TRUE) |> gsub(pattern = '"stride": "(2, 2)"',
@@ -165,7 +166,7 @@ test_that("malformed files and bad parameters are errors naming what is wrong", 
   expect_error(mx.symbol.load.json(gsub('"num_filter": "3"', '"num_filter": "3", "bogus": "1"', text, fixed = TRUE)),
                class = "deconv_param_error", regexp = "^bogus: not a parameter of Deconvolution")
   # A bias input on a node whose no_bias is True: wrong number of inputs.
-  text1 <- paste(readLines(sym_fixture("deconv_1d.json")), collapse = "\n")
+  text1 <- read_text(sym_fixture("deconv_1d.json"))
   expect_error(mx.symbol.load.json(gsub('"no_bias": "False"', '"no_bias": "True"', text1, fixed = TRUE)),
                class = "deconv_param_error", regexp = "^inputs: expected 2 inputs.*node 'dec1d'")
 })

@@ -11,7 +11,7 @@ check_script <- function() {
   if (length(candidates)) normalizePath(candidates[1]) else ""
 }
 
-tensor_json <- function(x) list(dim = as.integer(dim(x) %||% length(x)), values = as.numeric(x))
+tensor_json <- function(x) list(dim = I(as.integer(dim(x) %||% length(x))), values = I(as.numeric(x)))
 `%||%` <- function(a, b) if (is.null(a)) b else a
 
 # Writes sym, its inputs, our forward output and gradients as a case for the script.
@@ -27,10 +27,11 @@ write_case <- function(dir, name, sym, data_dim, seed) {
   og <- array(rnorm(length(out)), dim = dim(out))
   mx.exec.backward(exec, og)
   mx.symbol.save(sym, file.path(dir, paste0(name, ".json")))
-  case <- list(symbol_file = paste0(name, ".json"), arguments = arguments(sym),
-               outputs = outputs(sym),
-               arg_shapes = lapply(shapes$arg.shapes, as.integer),
-               out_shape = as.integer(shapes$out.shapes[[1]]),
+  # I(): vectors of length one stay JSON arrays.
+  case <- list(symbol_file = paste0(name, ".json"), arguments = I(arguments(sym)),
+               outputs = I(outputs(sym)),
+               arg_shapes = lapply(shapes$arg.shapes, function(s) I(as.integer(s))),
+               out_shape = I(as.integer(shapes$out.shapes[[1]])),
                inputs = lapply(args, tensor_json), output = tensor_json(out),
                out_grad = tensor_json(og), grads = lapply(exec$grad.arrays, tensor_json))
   path <- file.path(dir, paste0(name, "_case.json"))

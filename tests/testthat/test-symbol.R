@@ -170,5 +170,7 @@ test_that("print shows the graph readably, parameters in R order", {
                         out, fixed = TRUE)))
   expect_true(any(grepl("target.shape = c(12, 11)", out, fixed = TRUE)))
   expect_true(any(grepl("up2_weight +Variable", out)))
-  expect_invisible(print(up2))
+  capture.output(vis <- withVisible(print(up2)))
+  expect_false(vis$visible)
+  expect_identical(vis$value, up2)
 })

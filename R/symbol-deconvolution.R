@@ -1,0 +1,195 @@
+# The Deconvolution operator as a symbol (mx.symbol.Deconvolution), its eager form under
+# MXNet R's name (mx.nd.Deconvolution), and the conversions between the core's parameter
+# list (tuples in R order) and MXNet's attribute strings (tuples in MXNet's order).
+
+.tuple_params <- c("kernel", "stride", "dilate", "pad", "adj", "target_shape")
+.int_params <- c("num_filter", "num_group", "workspace")
+.bool_params <- c("no_bias", "cudnn_off")
+.string_params <- c("cudnn_tune", "layout")
+
+#' Transposed convolution as a symbol (a graph node)
+#'
+#' Makes a `Deconvolution` node of a graph, as MXNet R's `mx.symbol.Deconvolution()`
+#' does, with the arguments, spellings (`num.filter` or `num_filter`, ...), defaults and
+#' parameter errors of [deconvolution()]. Tuple arguments are in R order
+#' (`kernel = c(kw, kh)`) and are stored in the graph in MXNet's order (`"(kh, kw)"`).
+#'
+#' `data`, `weight` and `bias` are symbols. A `weight` or `bias` not given becomes a
+#' variable named `<name>_weight` or `<name>_bias` (a bias only when `no.bias = FALSE`,
+#' MXNet's default being `no.bias = TRUE`); a missing `data` becomes `<name>_data`. An
+#' unnamed node gets MXNet's automatic name, `deconvolution0`, `deconvolution1`, ...,
+#' counted per R session. Parameter errors that do not depend on shapes are raised
+#' here; shape errors when shapes are known ([mx.symbol.infer.shape()], binding).
+#'
+#' @inheritParams deconvolution
+#' @param data Input symbol: a variable or another operator's output (so layers stack).
+#' @param weight Weight symbol, or `NULL` for a new variable `<name>_weight`.
+#' @param bias Bias symbol, or `NULL` for a new variable `<name>_bias` (only used when
+#'   `no.bias = FALSE`).
+#' @param name Name of the node; `NULL` for an automatic name.
+#' @return An `MXSymbol` whose output is `<name>_output`.
+#' @seealso [mx.symbol.Variable()], [mx.symbol.infer.shape()], [mx.simple.bind()].
+#' @examples
+#' data <- mx.symbol.Variable("data")
+#' up1 <- mx.symbol.Deconvolution(data, kernel = c(4, 4), stride = c(2, 2), pad = c(1, 1),
+#'                                num.filter = 8, no.bias = FALSE, name = "up1")
+#' up2 <- mx.symbol.Deconvolution(up1, kernel = c(2, 2), stride = c(2, 2),
+#'                                num_filter = 3, target_shape = c(12, 11), name = "up2")
+#' arguments(up2)
+#' mx.symbol.infer.shape(up2, data = c(3, 3, 4, 1))$out.shapes
+#' @export
+mx.symbol.Deconvolution <- function(data, weight = NULL, bias = NULL, kernel, stride = NULL,
+                                    dilate = NULL, pad = NULL, adj = NULL,
+                                    target.shape = NULL, num.filter, num.group = 1,
+                                    workspace = 512, no.bias = TRUE, cudnn.tune = NULL,
+                                    cudnn.off = FALSE, layout = NULL, name = NULL, ...) {
+  call <- sys.call()
+  name <- if (is.null(name)) auto_name("deconvolution") else check_name(name, call)
+  env <- environment()
+  dots <- list(...)
+  params <- with_node(collect_params(env, dots, call), name, call)
+  norm <- with_node(cpp_deconvolution_params(params), name, call)
+  attrs <- deconv_attrs(norm, given_params(env, dots))
+  data_node <- if (missing(data)) new_node("null", paste0(name, "_data"))
+               else input_node(data, "data", name, call)
+  inputs <- list(data_node,
+                 if (is.null(weight)) new_node("null", paste0(name, "_weight"), attrs)
+                 else input_node(weight, "weight", name, call))
+  if (norm$no_bias) {
+    if (!is.null(bias)) {
+      deconv_abort("bias", sprintf(paste0("a bias was given but no.bias is TRUE; set no.bias = ",
+                                          "FALSE to use it (Deconvolution node '%s')"), name),
+                   call = call)
+    }
+  } else {
+    inputs[[3]] <- if (is.null(bias)) new_node("null", paste0(name, "_bias"), attrs)
+                   else input_node(bias, "bias", name, call)
+  }
+  new_symbol(list(new_node("Deconvolution", name, attrs, norm, inputs)))
+}
+
+#' Transposed convolution under MXNet R's name
+#'
+#' `mx.nd.Deconvolution()` is [deconvolution()] (computed now, on R arrays) under the
+#' name MXNet R gives the eager operator. Same arguments, spellings and results.
+#'
+#' @inheritParams deconvolution
+#' @return The output array, as [deconvolution()] returns it.
+#' @examples
+#' x <- array(as.numeric(1:16), dim = c(4, 4, 1, 1))
+#' y <- mx.nd.Deconvolution(x, bilinear_kernel(c(4, 4)), kernel = c(4, 4),
+#'                          stride = c(2, 2), pad = c(1, 1), num_filter = 1)
+#' dim(y)
+#' @export
+mx.nd.Deconvolution <- deconvolution
+
+# The core names of the parameters the caller gave (not missing, not NULL).
+given_params <- function(env, dots) {
+  given <- vapply(names(.param_names), function(p) {
+    !eval(call("missing", as.name(p)), env) && !is.null(get(p, envir = env))
+  }, TRUE)
+  out <- unname(.param_names[names(.param_names)[given]])
+  dots <- dots[!vapply(dots, is.null, TRUE)]
+  c(out, unname(.param_names[.synonyms[names(dots)]]))
+}
+
+input_node <- function(x, arg, node_name, call) {
+  if (!is.mx.symbol(x)) {
+    deconv_abort(arg, sprintf(paste0("expected a symbol, got %s (Deconvolution node '%s'); ",
+                                     "to compute on arrays use mx.nd.Deconvolution() or ",
+                                     "deconvolution()"), class(x)[1], node_name), call = call)
+  }
+  heads <- sym_heads(x)
+  if (length(heads) != 1) {
+    deconv_abort(arg, sprintf("expected a symbol with one output, got %d (Deconvolution node '%s')",
+                              length(heads), node_name), call = call)
+  }
+  heads[[1]]
+}
+
+# MXNet's attribute strings for the given parameters, from the normalized values.
+deconv_attrs <- function(norm, given) {
+  given <- intersect(names(norm), given)
+  attrs <- lapply(given, function(p) mx_attr_string(p, norm[[p]]))
+  names(attrs) <- given
+  attrs[order(names(attrs))]
+}
+
+mx_attr_string <- function(key, value) {
+  if (key %in% .tuple_params) {
+    v <- sprintf("%.0f", rev(as.numeric(value)))
+    if (length(v) == 1) paste0("(", v, ",)") else paste0("(", paste(v, collapse = ", "), ")")
+  } else if (key %in% .int_params) {
+    sprintf("%.0f", as.numeric(value))
+  } else if (key %in% .bool_params) {
+    if (isTRUE(as.logical(value))) "True" else "False"
+  } else {
+    as.character(value)
+  }
+}
+
+# The core's parameter list from MXNet's attribute strings (tuples back to R order).
+# Keys of the form __name__ are symbol attributes, not parameters, and are skipped.
+params_from_attrs <- function(attrs, call) {
+  params <- list()
+  for (key in names(attrs)) {
+    if (grepl("^__.*__$", key)) next
+    s <- trimws(as.character(attrs[[key]]))
+    value <- if (key %in% .tuple_params) {
+      parse_mx_tuple(s, key, call)
+    } else if (key %in% .int_params) {
+      v <- suppressWarnings(as.numeric(s))
+      if (length(v) != 1 || is.na(v)) deconv_abort(r_name(key), sprintf("expected an integer, got '%s'", s), call = call)
+      v
+    } else if (key %in% .bool_params) {
+      if (tolower(s) %in% c("true", "1")) TRUE
+      else if (tolower(s) %in% c("false", "0")) FALSE
+      else deconv_abort(r_name(key), sprintf("expected True or False, got '%s'", s), call = call)
+    } else if (key %in% .string_params) {
+      if (s == "None") NULL else s
+    } else {
+      deconv_abort(key, "not a parameter of Deconvolution", call = call)
+    }
+    if (!is.null(value)) params[[key]] <- value
+  }
+  if (is.null(params$kernel)) deconv_abort("kernel", "required: the kernel size", call = call)
+  if (is.null(params$num_filter)) deconv_abort("num.filter", "required: the number of output filters", call = call)
+  params
+}
+
+parse_mx_tuple <- function(s, key, call) {
+  if (s == "None") return(NULL)
+  inner <- sub("^[[(]\\s*(.*?)\\s*[])]$", "\\1", s, perl = TRUE)
+  if (identical(inner, s) && grepl("[][()]", s)) {
+    deconv_abort(r_name(key), sprintf("expected a tuple such as '(3, 3)', got '%s'", s), call = call)
+  }
+  parts <- trimws(strsplit(inner, ",", fixed = TRUE)[[1]])
+  parts <- parts[nzchar(parts)]
+  v <- suppressWarnings(as.numeric(parts))
+  if (anyNA(v)) {
+    deconv_abort(r_name(key), sprintf("expected a tuple of integers such as '(3, 3)', got '%s'", s),
+                 call = call)
+  }
+  rev(v)
+}
+
+r_name <- function(key) gsub("_", ".", key, fixed = TRUE)
+
+# A one-line R-order description of a node's given parameters, for print().
+describe_params <- function(node) {
+  keys <- intersect(names(node$params), names(node$attrs))
+  parts <- vapply(keys, function(k) {
+    v <- node$params[[k]]
+    val <- if (k %in% .tuple_params) {
+      if (length(v) == 1) as.character(v) else paste0("c(", paste(v, collapse = ", "), ")")
+    } else if (is.logical(v)) {
+      as.character(v)
+    } else if (is.character(v)) {
+      paste0('"', v, '"')
+    } else {
+      format(v)
+    }
+    paste0(r_name(k), " = ", val)
+  }, "")
+  paste(parts, collapse = ", ")
+}
