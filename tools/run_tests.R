@@ -26,11 +26,14 @@ if (!length(files)) {
   write_counts(0L, 0L, 0L)
 }
 
-# Keep going after any number of failures; the counts below decide the exit status.
-options(testthat.progress.max_fails = .Machine$integer.max, warnPartialMatchArgs = FALSE)
+# Keep going after any number of failures (the counts below decide the exit status);
+# in a log rather than a terminal, print one line per file instead of a spinner.
+reporter <- testthat::ProgressReporter$new(
+  show_praise = FALSE, max_failures = .Machine$integer.max,
+  update_interval = if (isatty(stdout())) 0.1 else Inf)
 results <- tryCatch(
   testthat::test_dir(test_dir, package = "deconv", load_package = "installed",
-                     reporter = "progress", stop_on_failure = FALSE,
+                     reporter = reporter, stop_on_failure = FALSE,
                      stop_on_warning = FALSE),
   error = function(e) {
     cat("R tests could not run:", conditionMessage(e), "\n")
