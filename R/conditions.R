@@ -7,18 +7,11 @@ deconv_abort <- function(arg, detail, class = "deconv_param_error", call = NULL)
                       call = call))
 }
 
-# Maps the C++ exception type (Rcpp makes it the first condition class) to ours.
-.core_classes <- c(
-  "deconv::ParamError" = "deconv_param_error",
-  "deconv::ShapeError" = "deconv_shape_error",
-  "deconv::UnsupportedError" = "deconv_unsupported_error"
-)
-
-# Evaluates a call into the core and re-signals its errors from the user's call.
-core_call <- function(expr, call) {
-  tryCatch(expr, "C++Error" = function(e) {
-    kind <- unname(.core_classes[class(e)[1]])
-    if (is.na(kind)) stop(e)
-    stop(errorCondition(conditionMessage(e), class = c(kind, "deconv_error"), call = call))
-  })
+# The core's entry points return a "deconv_core_error" value instead of throwing (see
+# src/r_errors.h); this raises it from the user's call. Cheap when there is no error.
+core_call <- function(result, call) {
+  if (inherits(result, "deconv_core_error")) {
+    stop(errorCondition(result$message, class = c(result$class, "deconv_error"), call = call))
+  }
+  result
 }

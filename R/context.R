@@ -30,6 +30,7 @@ print.MXContext <- function(x, ...) {
 
 # ctx as list(device = "cpu"/"gpu", id = int); anything else is a clear error.
 parse_ctx <- function(ctx, call) {
+  if (identical(ctx, "cpu")) return(list(device = "cpu", id = 0L))
   if (inherits(ctx, "MXContext")) ctx <- list(device = ctx$device, id = ctx$device_id)
   else if (is.character(ctx) && length(ctx) == 1 && ctx %in% c("cpu", "gpu"))
     ctx <- list(device = ctx, id = 0L)

@@ -15,17 +15,23 @@
   num_group = "num.group", cudnn_tune = "cudnn.tune", cudnn_off = "cudnn.off"
 )
 
+# One call, evaluated in the calling function's frame, that lists every parameter under
+# the core's name (kernel and num.filter have no default and may be missing). Built
+# from .param_names so the two cannot disagree.
+.params_call <- as.call(c(as.name("list"), lapply(
+  stats::setNames(names(.param_names), unname(.param_names)),
+  function(p) {
+    if (p %in% c("kernel", "num.filter")) {
+      call("if", call("!", call("missing", as.name(p))), as.name(p))
+    } else {
+      as.name(p)
+    }
+  })))
+
 # `env` is the calling function's frame, `dots` its list(...). Returns the core's list.
+# This runs on every call, so the common case (no underscore spellings) stays cheap.
 collect_params <- function(env, dots, call) {
-  given <- function(p) {
-    exists(p, envir = env, inherits = FALSE) &&
-      !eval(call("missing", as.name(p)), env)
-  }
-  required <- c("kernel", "num.filter")
-  values <- lapply(names(.param_names), function(p) {
-    if (given(p) || !p %in% required) get(p, envir = env)
-  })
-  names(values) <- names(.param_names)
+  values <- eval(.params_call, env)
   if (length(dots)) {
     nm <- names(dots)
     if (is.null(nm) || any(!nzchar(nm))) {
@@ -39,20 +45,20 @@ collect_params <- function(env, dots, call) {
     }
     for (u in nm) {
       d <- .synonyms[[u]]
-      if (given(d)) {
+      if (!eval(call("missing", as.name(d)), env)) {
         deconv_abort(d, paste0("given twice, as ", d, " and as ", u, "; use one spelling"),
                      call = call)
       }
-      values[d] <- list(dots[[u]])
+      values[u] <- list(dots[[u]])   # the underscore spelling is the core's name
     }
   }
-  for (req in required) {
-    if (is.null(values[[req]])) {
-      deconv_abort(req, if (req == "kernel") "required: the kernel size, e.g. c(kw, kh)"
-                        else "required: the number of output filters", call = call)
-    }
+  if (is.null(values$kernel)) {
+    deconv_abort("kernel", "required: the kernel size, e.g. c(kw, kh)", call = call)
   }
-  stats::setNames(values, unname(.param_names))
+  if (is.null(values$num_filter)) {
+    deconv_abort("num.filter", "required: the number of output filters", call = call)
+  }
+  values
 }
 
 # A numeric array (double or integer) given as `arg`; integers become doubles.

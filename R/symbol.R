@@ -124,20 +124,20 @@ node_output_name <- function(node) {
 
 symbol_outputs <- function(sym) vapply(sym_heads(sym), node_output_name, "")
 
-# Runs expr; a deconv error (or a core error) is re-signalled with the node named.
+# Runs expr; a deconv error, or a core error value, is re-signalled with the node named.
 with_node <- function(expr, node_name, call, op = "Deconvolution") {
   where <- sprintf(" (%s node '%s')", op, node_name)
-  # One handler: tryCatch nests several, so an outer one would catch the inner's stop().
-  tryCatch(expr, error = function(e) {
-    if (inherits(e, "deconv_error")) {
-      classes <- setdiff(class(e), c("error", "condition"))
-    } else if (inherits(e, "C++Error") && !is.na(.core_classes[class(e)[1]])) {
-      classes <- c(unname(.core_classes[class(e)[1]]), "deconv_error")
-    } else {
-      stop(e)
-    }
-    stop(errorCondition(paste0(conditionMessage(e), where), class = classes, call = call))
-  })
+  result <- tryCatch(expr, deconv_error = identity)
+  if (inherits(result, "deconv_core_error")) {
+    classes <- c(result$class, "deconv_error")
+    message <- result$message
+  } else if (inherits(result, "deconv_error")) {
+    classes <- setdiff(class(result), c("error", "condition"))
+    message <- conditionMessage(result)
+  } else {
+    return(result)
+  }
+  stop(errorCondition(paste0(message, where), class = classes, call = call))
 }
 
 #' @export

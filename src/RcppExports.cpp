@@ -49,7 +49,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_deconvolution_shape
-Rcpp::List cpp_deconvolution_shape(SEXP data_dim, Rcpp::List params);
+SEXP cpp_deconvolution_shape(SEXP data_dim, Rcpp::List params);
 RcppExport SEXP _deconv_cpp_deconvolution_shape(SEXP data_dimSEXP, SEXP paramsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
@@ -69,7 +69,7 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_deconvolution_params
-Rcpp::List cpp_deconvolution_params(Rcpp::List params);
+SEXP cpp_deconvolution_params(Rcpp::List params);
 RcppExport SEXP _deconv_cpp_deconvolution_params(SEXP paramsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;

@@ -149,8 +149,8 @@ SEXP cpp_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, SEXP bias
 }
 
 // [[Rcpp::export(rng = false)]]
-Rcpp::List cpp_deconvolution_shape(SEXP data_dim, Rcpp::List params) {
-  return r::guarded([&]() {
+SEXP cpp_deconvolution_shape(SEXP data_dim, Rcpp::List params) {
+  return r::guarded([&]() -> SEXP {
     const DeconvParams p = r::params_from_r(params);
     Shape s = r::tuple_from_r(data_dim, "data");
     const Geometry g = infer_geometry(p, s);
@@ -177,8 +177,8 @@ Rcpp::List cpp_deconv_info() {
 // Shape-independent validation (the errors a symbol raises when it is made) and the
 // normalized parameters, tuples in R order with defaults filled in.
 // [[Rcpp::export(rng = false)]]
-Rcpp::List cpp_deconvolution_params(Rcpp::List params) {
-  return r::guarded([&]() {
+SEXP cpp_deconvolution_params(Rcpp::List params) {
+  return r::guarded([&]() -> SEXP {
     const DeconvParams p = normalize_params(r::params_from_r(params));
     auto tuple = [](const Tuple& t) { return r::r_dim(t, "kernel"); };
     return Rcpp::List::create(

@@ -1,6 +1,8 @@
-// Turns core errors into R conditions: the same exception type (Rcpp makes its name the
-// condition class), the message reworded with R's argument names; interrupts become
-// R interrupts. Everything C++ is destroyed before R sees the condition.
+// Turns core errors into values R raises as conditions: a caught deconv::Error becomes
+// a small list of class "deconv_core_error" (message worded with R's argument names and
+// the condition class to use), returned instead of thrown, so R signals it from the
+// user's call with no tryCatch on the hot path (see R/conditions.R). Interrupts become
+// R interrupts. Everything C++ is destroyed before R sees anything.
 #pragma once
 
 #include <Rcpp.h>
@@ -11,16 +13,23 @@
 namespace deconv {
 namespace r {
 
+inline SEXP error_value(const Error& e, const char* r_class) {
+  Rcpp::List v = Rcpp::List::create(Rcpp::Named("message") = r_arg_name(e.arg()) + ": " + e.detail(),
+                                    Rcpp::Named("class") = r_class);
+  v.attr("class") = "deconv_core_error";
+  return v;
+}
+
 template <class F>
-auto guarded(F&& f) -> decltype(f()) {
+SEXP guarded(F&& f) {
   try {
     return f();
   } catch (const ParamError& e) {
-    throw ParamError(r_arg_name(e.arg()), e.detail());
+    return error_value(e, "deconv_param_error");
   } catch (const ShapeError& e) {
-    throw ShapeError(r_arg_name(e.arg()), e.detail());
+    return error_value(e, "deconv_shape_error");
   } catch (const UnsupportedError& e) {
-    throw UnsupportedError(r_arg_name(e.arg()), e.detail());
+    return error_value(e, "deconv_unsupported_error");
   } catch (const Interrupted&) {
     throw Rcpp::internal::InterruptedException();
   }
