@@ -1,12 +1,14 @@
-// CPU kernels. Forward, per (sample n, group g) and per tile of input positions:
-//   cols = W_g^T X_g  (GEMM), then col2im scatters cols into the output.
-// Backward uses the same tiles: cols = im2col(dY), dX_g = W_g cols, dW_g += X_g cols^T.
-// Channels-last layouts use the transposed GEMMs so no data is ever reordered.
+// CPU kernels. The batch is cut into chunks that fit `workspace`: several whole samples
+// when a sample is small (so one GEMM covers them), else tiles of one sample's input
+// positions. Per chunk and group:
+//   forward   cols = W_g^T X_g (GEMM), then col2im adds cols into the output;
+//   backward  cols = im2col(dY), dX_g = W_g cols, dW_g += X_g cols^T (GEMMs).
+// Big GEMMs run on the system BLAS's threads (gemm.h) and col2im/im2col on OpenMP
+// threads; many small groups instead run in parallel, one group per thread.
+// Channels-last layouts use the transposed GEMMs, so no data is reordered.
 #include "core/cpu/deconv_cpu.h"
 
-#include <Eigen/Core>
 #include <algorithm>
-#include <atomic>
 #include <exception>
 #include <mutex>
 #include <vector>
@@ -15,6 +17,7 @@
 #include <omp.h>
 #endif
 
+#include "core/cpu/gemm.h"
 #include "core/cpu/taps.h"
 #include "core/error.h"
 
@@ -22,13 +25,6 @@ namespace deconv {
 namespace cpu {
 
 namespace {
-
-template <typename T>
-using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using ConstStrided = Eigen::Map<const RowMat<T>, 0, Eigen::OuterStride<>>;
-template <typename T>
-using Strided = Eigen::Map<RowMat<T>, 0, Eigen::OuterStride<>>;
 
 int thread_id() {
 #ifdef _OPENMP
@@ -38,67 +34,197 @@ int thread_id() {
 #endif
 }
 
-// Sizes of one (sample, group) unit of work and how its input positions are tiled.
-struct Plan {
-  int64_t S, So, K, Cg, Fg, FgK;
-  int64_t tile;     // input positions per tile
-  int threads;      // threads over units
-  bool gemm_threads;  // too few units: let the GEMM use the threads instead
+// One run of kernel tap `tap`: `count` input positions from `s` (relative to the tile)
+// land on output positions `o`, `o + stride_w`, ...
+struct Run {
+  int64_t tap, s, o, count;
 };
 
-Plan make_plan(const Geometry& g, size_t elem, int requested, int64_t extra_per_thread) {
+std::vector<Run> tap_runs(const Geometry& g, int64_t s0, int64_t s1) {
+  std::vector<Run> runs;
+  for_each_tap_run(g, s0, s1, [&](int64_t tap, int64_t s, int64_t o, int64_t count) {
+    runs.push_back({tap, s, o, count});
+  });
+  return runs;
+}
+
+// How the work is cut and threaded.
+struct Plan {
+  int64_t N, C, F, G, S, So, K, Cg, Fg, FgK;
+  int64_t nb;             // samples per chunk (each whole), or 1 with tiles
+  int64_t tile;           // input positions per chunk and sample (S when nb > 1)
+  int threads;            // all threads
+  bool group_parallel;    // groups run in parallel, one per thread
+  int workers;            // threads with their own buffers (group_parallel ? threads : 1)
+  int inner;              // threads inside one group's work (col2im, GEMM)
+  bool pack;              // channels-first chunks of several samples need X packed
+  int64_t buffer_elems;   // per worker
+};
+
+// Widest chunk worth building: beyond this a GEMM gains little and buffers grow.
+constexpr int64_t kTargetWidth = 2048;
+
+Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool backward) {
   Plan p;
-  p.S = g.in_size();
-  p.So = g.out_size();
-  p.K = g.kernel_size();
-  p.Cg = g.channels_per_group();
-  p.Fg = g.filters_per_group();
-  p.FgK = p.Fg * p.K;
-  const int64_t units = g.batch * g.num_group;
-  const int t = resolve_threads(requested);
-  p.gemm_threads = units < t;
-  p.threads = p.gemm_threads ? 1 : t;
-  const int64_t budget = (g.workspace_mb << 20) / static_cast<int64_t>(elem) / p.threads -
-                         extra_per_thread;
-  p.tile = std::min(p.S, std::max<int64_t>(1, budget / std::max<int64_t>(1, p.FgK)));
+  p.N = g.batch; p.C = g.channels; p.F = g.num_filter; p.G = g.num_group;
+  p.S = g.in_size(); p.So = g.out_size(); p.K = g.kernel_size();
+  p.Cg = g.channels_per_group(); p.Fg = g.filters_per_group(); p.FgK = p.Fg * p.K;
+  p.threads = resolve_threads(opts.threads);
+  p.group_parallel = p.threads > 1 && p.G >= p.threads && p.Cg * p.FgK <= 16384;
+  p.workers = p.group_parallel ? p.threads : 1;
+  p.inner = p.group_parallel ? 1 : p.threads;
+  const int64_t budget = std::max<int64_t>(
+      1, (g.workspace_mb << 20) / static_cast<int64_t>(elem) / p.workers);
+  // Elements per input position of a chunk: columns, plus packed X (and dX) when
+  // channels-first samples are batched.
+  const int64_t packed = g.channels_last ? 0 : p.Cg * (backward ? 2 : 1);
+  const int64_t per_sample = p.S * (p.FgK + packed);
+  if (p.N > 1 && per_sample <= budget && p.S < kTargetWidth) {
+    p.nb = std::min({p.N, budget / per_sample, std::max<int64_t>(1, kTargetWidth / p.S)});
+  } else {
+    p.nb = 1;
+  }
+  p.pack = !g.channels_last && p.nb > 1;
+  p.tile = p.nb > 1 ? p.S : std::min(p.S, std::max<int64_t>(1, budget / p.FgK));
+  p.buffer_elems = p.nb * p.tile * (p.FgK + (p.pack ? packed : 0));
   return p;
 }
 
-// Runs body(unit, thread) over all (sample, group) units, checking for interrupts on
-// the calling thread between units and rethrowing worker exceptions on the caller.
-template <class Body>
-void run_units(const Geometry& g, const Plan& plan, const RunOptions& opts, Body&& body) {
-  Eigen::setNbThreads(plan.gemm_threads ? resolve_threads(opts.threads) : 1);
-  const int64_t units = g.batch * g.num_group;
-  std::atomic<bool> stop{false};
-  std::atomic<bool> interrupted{false};
+// A chunk: samples [n0, n0 + nb) and, per sample, input positions [s0, s0 + ts).
+struct Chunk {
+  int64_t n0, nb, s0, ts;
+  int64_t width() const { return nb * ts; }
+};
+
+// Calls fn(chunk) for every chunk, checking for interrupts between chunks.
+template <class Fn>
+void for_each_chunk(const Plan& p, const RunOptions& opts, Fn&& fn) {
+  for (int64_t n0 = 0; n0 < p.N; n0 += p.nb) {
+    const int64_t nb = std::min(p.nb, p.N - n0);
+    for (int64_t s0 = 0; s0 < p.S; s0 += p.tile) {
+      if (opts.interrupted && opts.interrupted()) throw Interrupted();
+      fn(Chunk{n0, nb, s0, std::min(p.tile, p.S - s0)});
+    }
+  }
+}
+
+// Calls fn(group, worker) for every group: in parallel when the plan says so.
+template <class Fn>
+void for_each_group(const Plan& p, Fn&& fn) {
+  if (!p.group_parallel) {
+    for (int64_t gi = 0; gi < p.G; ++gi) fn(gi, 0);
+    return;
+  }
   std::exception_ptr error;
   std::mutex error_mutex;
-  // Workers may take every unit, so the calling thread also checks once up front.
-  if (opts.interrupted && opts.interrupted()) throw Interrupted();
-#pragma omp parallel for num_threads(plan.threads) schedule(dynamic, 1)
-  for (int64_t u = 0; u < units; ++u) {
-    if (stop.load(std::memory_order_relaxed)) continue;
-    const int tid = thread_id();
+#pragma omp parallel for num_threads(p.threads) schedule(dynamic, 1)
+  for (int64_t gi = 0; gi < p.G; ++gi) {
     try {
-      auto check = [&]() {
-        if (tid == 0 && opts.interrupted && opts.interrupted()) {
-          interrupted = true;
-          stop = true;
-        }
-        return stop.load(std::memory_order_relaxed);
-      };
-      if (check()) continue;
-      body(u, tid, check);
+      fn(gi, thread_id());
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
-      stop = true;
     }
   }
-  Eigen::setNbThreads(1);
   if (error) std::rethrow_exception(error);
-  if (interrupted) throw Interrupted();
+}
+
+template <typename T>
+struct Kernel {
+  const Geometry& g;
+  const Plan& p;
+  GemmBackend backend;
+
+  // X of group gi for the chunk, as a (Cg x width) matrix (channels-first; packed when
+  // the chunk holds several samples) or a (width x Cg) one (channels-last). Returns the
+  // pointer and leading dimension.
+  std::pair<const T*, int64_t> x_block(const T* data, const Chunk& c, int64_t gi, T* pack) const {
+    if (g.channels_last) return {data + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C};
+    if (!p.pack) return {data + (c.n0 * p.C + gi * p.Cg) * p.S + c.s0, p.S};
+#pragma omp parallel for collapse(2) num_threads(p.inner) if (p.inner > 1)
+    for (int64_t n = 0; n < c.nb; ++n)
+      for (int64_t ci = 0; ci < p.Cg; ++ci)
+        std::copy_n(data + ((c.n0 + n) * p.C + gi * p.Cg + ci) * p.S, p.S,
+                    pack + ci * c.width() + n * p.S);
+    return {pack, c.width()};
+  }
+
+  // cols = W_g^T X (channels-first, FgK x width) or X W_g (channels-last, width x FgK).
+  void columns(const T* weight, const Chunk& c, int64_t gi, const std::pair<const T*, int64_t>& x,
+               T* cols) const {
+    const T* w = weight + gi * p.Cg * p.FgK;
+    if (!g.channels_last) {
+      gemm<T>(true, false, p.FgK, c.width(), p.Cg, T(1), w, p.FgK, x.first, x.second, T(0), cols,
+              c.width(), backend, p.inner);
+    } else {
+      gemm<T>(false, false, c.width(), p.FgK, p.Cg, T(1), x.first, x.second, w, p.FgK, T(0), cols,
+              p.FgK, backend, p.inner);
+    }
+  }
+
+  // Visits (sample, filter) pairs of the chunk in parallel (channels-first) or samples
+  // (channels-last), with the tile's tap runs; `scatter` true adds cols into `y`
+  // (col2im), false gathers `y` into cols (im2col, cols zeroed first).
+  void transfer(const Chunk& c, int64_t gi, const std::vector<Run>& runs, T* cols, T* y_out,
+                const T* y_in, bool scatter) const {
+    const int64_t sw = g.stride[2], width = c.width();
+    if (!g.channels_last) {
+#pragma omp parallel for collapse(2) num_threads(p.inner) if (p.inner > 1)
+      for (int64_t n = 0; n < c.nb; ++n) {
+        for (int64_t f = 0; f < p.Fg; ++f) {
+          const int64_t plane = ((c.n0 + n) * p.F + gi * p.Fg + f) * p.So;
+          T* col = cols + f * p.K * width + n * c.ts;
+          if (!scatter)
+            for (int64_t t = 0; t < p.K; ++t) std::fill_n(col + t * width, c.ts, T(0));
+          for (const Run& r : runs) {
+            T* cr = col + r.tap * width + r.s;
+            if (scatter) {
+              T* dst = y_out + plane + r.o;
+              for (int64_t j = 0; j < r.count; ++j) dst[j * sw] += cr[j];
+            } else {
+              const T* src = y_in + plane + r.o;
+              for (int64_t j = 0; j < r.count; ++j) cr[j] = src[j * sw];
+            }
+          }
+        }
+      }
+    } else {
+#pragma omp parallel for num_threads(p.inner) if (p.inner > 1 && c.nb > 1)
+      for (int64_t n = 0; n < c.nb; ++n) {
+        T* rows = cols + n * c.ts * p.FgK;
+        if (!scatter) std::fill_n(rows, c.ts * p.FgK, T(0));
+        const int64_t base = (c.n0 + n) * p.So * p.F + gi * p.Fg;
+        for (const Run& r : runs) {
+          for (int64_t j = 0; j < r.count; ++j) {
+            T* cr = rows + (r.s + j) * p.FgK + r.tap * p.Fg;
+            if (scatter) {
+              T* dst = y_out + base + (r.o + j * sw) * p.F;
+              for (int64_t f = 0; f < p.Fg; ++f) dst[f] += cr[f];
+            } else {
+              const T* src = y_in + base + (r.o + j * sw) * p.F;
+              std::copy_n(src, p.Fg, cr);
+            }
+          }
+        }
+      }
+    }
+  }
+};
+
+// Fills the output with the bias (or zeros) before the columns are added.
+template <typename T>
+void init_output(const Geometry& g, const Plan& p, const T* bias, T* out) {
+#pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
+  for (int64_t n = 0; n < p.N; ++n) {
+    T* o = out + n * p.F * p.So;
+    if (!bias) {
+      std::fill_n(o, p.F * p.So, T(0));
+    } else if (!g.channels_last) {
+      for (int64_t f = 0; f < p.F; ++f) std::fill_n(o + f * p.So, p.So, bias[f]);
+    } else {
+      for (int64_t i = 0; i < p.So; ++i) std::copy_n(bias, p.F, o + i * p.F);
+    }
+  }
 }
 
 }  // namespace
@@ -106,155 +232,87 @@ void run_units(const Geometry& g, const Plan& plan, const RunOptions& opts, Body
 template <typename T>
 void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
              const RunOptions& opts, RunStats* stats) {
-  const Plan p = make_plan(g, sizeof(T), opts.threads, 0);
-  const int64_t F = g.num_filter, C = g.channels, K = p.K, Fg = p.Fg, S = p.S, So = p.So;
-  const int64_t sw = g.stride[2];
-  std::fill(out, out + g.batch * F * So, T(0));
-  std::vector<std::vector<T>> bufs(p.threads, std::vector<T>(p.tile * p.FgK));
-  if (stats) stats->temp_bytes = static_cast<int64_t>(p.threads) * p.tile * p.FgK * sizeof(T);
-
-  run_units(g, p, opts, [&](int64_t u, int tid, auto&& check) {
-    const int64_t n = u / g.num_group, gi = u % g.num_group;
-    T* cols = bufs[tid].data();
-    for (int64_t s0 = 0; s0 < S; s0 += p.tile) {
-      if (s0 > 0 && check()) return;
-      const int64_t ts = std::min(p.tile, S - s0);
-      if (!g.channels_last) {
-        Eigen::Map<const RowMat<T>> Wg(weight + gi * p.Cg * p.FgK, p.Cg, p.FgK);
-        ConstStrided<T> X(data + (n * C + gi * p.Cg) * S + s0, p.Cg, ts, Eigen::OuterStride<>(S));
-        Eigen::Map<RowMat<T>>(cols, p.FgK, ts).noalias() = Wg.transpose() * X;
-        T* o = out + (n * F + gi * Fg) * So;
-        for_each_tap_run(g, s0, s0 + ts, [&](int64_t tap, int64_t sl, int64_t ob, int64_t cnt) {
-          for (int64_t f = 0; f < Fg; ++f) {
-            const T* c = cols + (f * K + tap) * ts + sl;
-            T* dst = o + f * So + ob;
-            for (int64_t j = 0; j < cnt; ++j) dst[j * sw] += c[j];
-          }
-        });
-      } else {
-        Eigen::Map<const RowMat<T>> Wg(weight + gi * p.Cg * p.FgK, p.Cg, p.FgK);
-        ConstStrided<T> X(data + (n * S + s0) * C + gi * p.Cg, ts, p.Cg, Eigen::OuterStride<>(C));
-        Eigen::Map<RowMat<T>>(cols, ts, p.FgK).noalias() = X * Wg;
-        T* o = out + n * So * F + gi * Fg;
-        for_each_tap_run(g, s0, s0 + ts, [&](int64_t tap, int64_t sl, int64_t ob, int64_t cnt) {
-          for (int64_t j = 0; j < cnt; ++j) {
-            const T* c = cols + (sl + j) * p.FgK + tap * Fg;
-            T* dst = o + (ob + j * sw) * F;
-            for (int64_t f = 0; f < Fg; ++f) dst[f] += c[f];
-          }
-        });
-      }
-    }
+  const Plan p = make_plan(g, sizeof(T), opts, false);
+  const Kernel<T> k{g, p, p.group_parallel ? GemmBackend::Eigen : gemm_backend<T>()};
+  std::vector<std::vector<T>> bufs(p.workers, std::vector<T>(p.buffer_elems));
+  if (stats) stats->temp_bytes = static_cast<int64_t>(p.workers) * p.buffer_elems * sizeof(T);
+  init_output(g, p, bias, out);
+  for_each_chunk(p, opts, [&](const Chunk& c) {
+    const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
+    for_each_group(p, [&](int64_t gi, int worker) {
+      T* cols = bufs[worker].data();
+      T* pack = cols + c.width() * p.FgK;
+      k.columns(weight, c, gi, k.x_block(data, c, gi, pack), cols);
+      k.transfer(c, gi, runs, cols, out, nullptr, true);
+    });
   });
-
-  if (bias) {
-    for (int64_t n = 0; n < g.batch; ++n) {
-      if (!g.channels_last) {
-        for (int64_t f = 0; f < F; ++f) {
-          T* o = out + (n * F + f) * So;
-          for (int64_t i = 0; i < So; ++i) o[i] += bias[f];
-        }
-      } else {
-        for (int64_t i = 0; i < So; ++i) {
-          T* o = out + (n * So + i) * F;
-          for (int64_t f = 0; f < F; ++f) o[f] += bias[f];
-        }
-      }
-    }
-  }
 }
 
 template <typename T>
 void backward(const Geometry& g, const T* out_grad, const T* data, const T* weight,
               T* data_grad, T* weight_grad, T* bias_grad, const RunOptions& opts,
               RunStats* stats) {
-  const int64_t F = g.num_filter, C = g.channels, Fg = g.filters_per_group(), S = g.in_size(),
-                So = g.out_size(), K = g.kernel_size();
-  const int64_t wsize = C * Fg * K;
+  const Plan p = make_plan(g, sizeof(T), opts, true);
   if (data_grad || weight_grad) {
-    // Each thread past the first accumulates its own weight gradient.
-    const Plan p0 = make_plan(g, sizeof(T), opts.threads, 0);
-    const int64_t extra = (weight_grad && p0.threads > 1) ? wsize : 0;
-    const Plan p = make_plan(g, sizeof(T), opts.threads, extra);
-    const int64_t sw = g.stride[2];
-    std::vector<std::vector<T>> bufs(p.threads, std::vector<T>(p.tile * p.FgK));
-    std::vector<std::vector<T>> wgrads(weight_grad ? p.threads - 1 : 0, std::vector<T>(wsize, T(0)));
-    if (weight_grad) std::fill(weight_grad, weight_grad + wsize, T(0));
-    if (stats) {
-      stats->temp_bytes = static_cast<int64_t>(p.threads) * p.tile * p.FgK * sizeof(T) +
-                          static_cast<int64_t>(wgrads.size()) * wsize * sizeof(T);
-    }
-    run_units(g, p, opts, [&](int64_t u, int tid, auto&& check) {
-      const int64_t n = u / g.num_group, gi = u % g.num_group;
-      T* cols = bufs[tid].data();
-      T* wg_acc = weight_grad ? (tid == 0 ? weight_grad : wgrads[tid - 1].data()) : nullptr;
-      for (int64_t s0 = 0; s0 < S; s0 += p.tile) {
-        if (s0 > 0 && check()) return;
-        const int64_t ts = std::min(p.tile, S - s0);
-        std::fill(cols, cols + ts * p.FgK, T(0));
-        Eigen::Map<const RowMat<T>> Wg(weight + gi * p.Cg * p.FgK, p.Cg, p.FgK);
-        if (!g.channels_last) {
-          const T* dy = out_grad + (n * F + gi * Fg) * So;
-          for_each_tap_run(g, s0, s0 + ts, [&](int64_t tap, int64_t sl, int64_t ob, int64_t cnt) {
-            for (int64_t f = 0; f < Fg; ++f) {
-              T* c = cols + (f * K + tap) * ts + sl;
-              const T* src = dy + f * So + ob;
-              for (int64_t j = 0; j < cnt; ++j) c[j] = src[j * sw];
-            }
-          });
-          Eigen::Map<const RowMat<T>> cm(cols, p.FgK, ts);
-          if (data_grad) {
-            Strided<T>(data_grad + (n * C + gi * p.Cg) * S + s0, p.Cg, ts, Eigen::OuterStride<>(S))
-                .noalias() = Wg * cm;
-          }
-          if (wg_acc) {
-            ConstStrided<T> X(data + (n * C + gi * p.Cg) * S + s0, p.Cg, ts, Eigen::OuterStride<>(S));
-            Eigen::Map<RowMat<T>>(wg_acc + gi * p.Cg * p.FgK, p.Cg, p.FgK).noalias() +=
-                X * cm.transpose();
-          }
-        } else {
-          const T* dy = out_grad + n * So * F + gi * Fg;
-          for_each_tap_run(g, s0, s0 + ts, [&](int64_t tap, int64_t sl, int64_t ob, int64_t cnt) {
-            for (int64_t j = 0; j < cnt; ++j) {
-              T* c = cols + (sl + j) * p.FgK + tap * Fg;
-              const T* src = dy + (ob + j * sw) * F;
-              for (int64_t f = 0; f < Fg; ++f) c[f] = src[f];
-            }
-          });
-          Eigen::Map<const RowMat<T>> cm(cols, ts, p.FgK);
-          if (data_grad) {
-            Strided<T>(data_grad + (n * S + s0) * C + gi * p.Cg, ts, p.Cg, Eigen::OuterStride<>(C))
-                .noalias() = cm * Wg.transpose();
-          }
-          if (wg_acc) {
-            ConstStrided<T> X(data + (n * S + s0) * C + gi * p.Cg, ts, p.Cg, Eigen::OuterStride<>(C));
-            Eigen::Map<RowMat<T>>(wg_acc + gi * p.Cg * p.FgK, p.Cg, p.FgK).noalias() +=
-                X.transpose() * cm;
+    const Kernel<T> k{g, p, p.group_parallel ? GemmBackend::Eigen : gemm_backend<T>()};
+    std::vector<std::vector<T>> bufs(p.workers, std::vector<T>(p.buffer_elems));
+    if (stats) stats->temp_bytes = static_cast<int64_t>(p.workers) * p.buffer_elems * sizeof(T);
+    if (weight_grad) std::fill_n(weight_grad, p.C * p.FgK, T(0));
+    for_each_chunk(p, opts, [&](const Chunk& c) {
+      const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
+      for_each_group(p, [&](int64_t gi, int worker) {
+        T* cols = bufs[worker].data();
+        T* xpack = cols + c.width() * p.FgK;
+        T* dxpack = xpack + (p.pack ? p.Cg * c.width() : 0);
+        const T* w = weight + gi * p.Cg * p.FgK;
+        const int64_t width = c.width();
+        k.transfer(c, gi, runs, cols, nullptr, out_grad, false);
+        if (data_grad) {
+          if (g.channels_last) {
+            gemm<T>(false, true, width, p.Cg, p.FgK, T(1), cols, p.FgK, w, p.FgK, T(0),
+                    data_grad + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C, k.backend, p.inner);
+          } else if (!p.pack) {
+            gemm<T>(false, false, p.Cg, width, p.FgK, T(1), w, p.FgK, cols, width, T(0),
+                    data_grad + (c.n0 * p.C + gi * p.Cg) * p.S + c.s0, p.S, k.backend, p.inner);
+          } else {
+            gemm<T>(false, false, p.Cg, width, p.FgK, T(1), w, p.FgK, cols, width, T(0), dxpack,
+                    width, k.backend, p.inner);
+#pragma omp parallel for collapse(2) num_threads(p.inner) if (p.inner > 1)
+            for (int64_t n = 0; n < c.nb; ++n)
+              for (int64_t ci = 0; ci < p.Cg; ++ci)
+                std::copy_n(dxpack + ci * width + n * p.S, p.S,
+                            data_grad + ((c.n0 + n) * p.C + gi * p.Cg + ci) * p.S);
           }
         }
-      }
+        if (weight_grad) {
+          const auto x = k.x_block(data, c, gi, xpack);
+          T* dw = weight_grad + gi * p.Cg * p.FgK;
+          if (g.channels_last) {
+            gemm<T>(true, false, p.Cg, p.FgK, width, T(1), x.first, x.second, cols, p.FgK, T(1),
+                    dw, p.FgK, k.backend, p.inner);
+          } else {
+            gemm<T>(false, true, p.Cg, p.FgK, width, T(1), x.first, x.second, cols, width, T(1),
+                    dw, p.FgK, k.backend, p.inner);
+          }
+        }
+      });
     });
-    for (const auto& w : wgrads)
-      for (int64_t i = 0; i < wsize; ++i) weight_grad[i] += w[i];
   }
   if (bias_grad) {
-    std::vector<double> acc(F, 0.0);
-    for (int64_t n = 0; n < g.batch; ++n) {
-      if (!g.channels_last) {
-        for (int64_t f = 0; f < F; ++f) {
-          const T* dy = out_grad + (n * F + f) * So;
-          double s = 0;
-          for (int64_t i = 0; i < So; ++i) s += dy[i];
-          acc[f] += s;
-        }
-      } else {
-        for (int64_t i = 0; i < So; ++i) {
-          const T* dy = out_grad + (n * So + i) * F;
-          for (int64_t f = 0; f < F; ++f) acc[f] += dy[f];
+#pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
+    for (int64_t f = 0; f < p.F; ++f) {
+      double acc = 0;
+      for (int64_t n = 0; n < p.N; ++n) {
+        if (!g.channels_last) {
+          const T* dy = out_grad + (n * p.F + f) * p.So;
+          for (int64_t i = 0; i < p.So; ++i) acc += dy[i];
+        } else {
+          const T* dy = out_grad + n * p.So * p.F + f;
+          for (int64_t i = 0; i < p.So; ++i) acc += dy[i * p.F];
         }
       }
+      bias_grad[f] = static_cast<T>(acc);
     }
-    for (int64_t f = 0; f < F; ++f) bias_grad[f] = static_cast<T>(acc[f]);
   }
 }
 

@@ -1,0 +1,163 @@
+// GEMM dispatch: Fortran BLAS looked up with dlsym (row-major computed as the
+// column-major transpose), or Eigen maps.
+#include "core/cpu/gemm.h"
+
+#include <dlfcn.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <Eigen/Core>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace deconv {
+namespace cpu {
+
+namespace {
+
+using dgemm_t = void (*)(const char*, const char*, const int*, const int*, const int*,
+                         const double*, const double*, const int*, const double*, const int*,
+                         const double*, double*, const int*, size_t, size_t);
+using sgemm_t = void (*)(const char*, const char*, const int*, const int*, const int*,
+                         const float*, const float*, const int*, const float*, const int*,
+                         const float*, float*, const int*, size_t, size_t);
+using set_threads_t = void (*)(int);
+using get_threads_t = int (*)();
+
+struct Blas {
+  dgemm_t dgemm = nullptr;
+  sgemm_t sgemm = nullptr;
+  set_threads_t set_threads = nullptr;
+  get_threads_t get_threads = nullptr;
+  bool optimized = false;
+};
+
+const Blas& blas() {
+  static Blas b;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* force = std::getenv("DECONV_GEMM");
+    if (force && std::strcmp(force, "eigen") == 0) return;
+    // Only a BLAS known to be fast and threaded is worth calling; the reference BLAS
+    // is far slower than Eigen.
+    if (dlsym(RTLD_DEFAULT, "openblas_get_config")) {
+      b.set_threads = reinterpret_cast<set_threads_t>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+      b.get_threads = reinterpret_cast<get_threads_t>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+      b.optimized = true;
+    } else if (dlsym(RTLD_DEFAULT, "MKL_Get_Max_Threads")) {
+      b.set_threads = reinterpret_cast<set_threads_t>(dlsym(RTLD_DEFAULT, "MKL_Set_Num_Threads"));
+      b.get_threads = reinterpret_cast<get_threads_t>(dlsym(RTLD_DEFAULT, "MKL_Get_Max_Threads"));
+      b.optimized = true;
+    } else if (dlsym(RTLD_DEFAULT, "bli_info_get_version_str")) {
+      b.set_threads = reinterpret_cast<set_threads_t>(dlsym(RTLD_DEFAULT, "bli_thread_set_num_threads"));
+      b.optimized = true;
+    }
+    if (!b.optimized) return;
+    b.dgemm = reinterpret_cast<dgemm_t>(dlsym(RTLD_DEFAULT, "dgemm_"));
+    b.sgemm = reinterpret_cast<sgemm_t>(dlsym(RTLD_DEFAULT, "sgemm_"));
+  });
+  return b;
+}
+
+// Sets the BLAS's thread count for one call and restores it afterwards, so R's own
+// matrix products keep their setting.
+class BlasThreads {
+ public:
+  explicit BlasThreads(int n) {
+    const Blas& b = blas();
+    if (b.set_threads && b.get_threads) {
+      old_ = b.get_threads();
+      if (old_ != n) b.set_threads(n);
+      else old_ = -1;
+    } else if (b.set_threads) {
+      b.set_threads(n);
+    }
+  }
+  ~BlasThreads() {
+    if (old_ > 0) blas().set_threads(old_);
+  }
+
+ private:
+  int old_ = -1;
+};
+
+bool fits_int(int64_t v) { return v >= 0 && v <= INT32_MAX; }
+
+template <typename T>
+using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+template <typename T>
+void eigen_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+                int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc, int threads) {
+  using Map = Eigen::Map<const RowMat<T>, 0, Eigen::OuterStride<>>;
+  Map A(a, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
+  Map B(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
+  Eigen::Map<RowMat<T>, 0, Eigen::OuterStride<>> C(c, m, n, Eigen::OuterStride<>(ldc));
+  // Inside a parallel region Eigen runs serially by itself; outside, it gets `threads`.
+  bool serial_context = true;
+#ifdef _OPENMP
+  serial_context = !omp_in_parallel();
+#endif
+  if (serial_context) Eigen::setNbThreads(threads);
+  if (beta == T(0)) C.setZero();
+  else if (beta != T(1)) C *= beta;
+  if (ta && tb) C.noalias() += alpha * (A.transpose() * B.transpose());
+  else if (ta) C.noalias() += alpha * (A.transpose() * B);
+  else if (tb) C.noalias() += alpha * (A * B.transpose());
+  else C.noalias() += alpha * (A * B);
+  if (serial_context) Eigen::setNbThreads(1);
+}
+
+template <typename T>
+void call_blas(bool ta, bool tb, int m, int n, int k, T alpha, const T* a, int lda, const T* b,
+               int ldb, T beta, T* c, int ldc) {
+  // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T.
+  const char opa = ta ? 'T' : 'N', opb = tb ? 'T' : 'N';
+  if constexpr (std::is_same<T, double>::value) {
+    blas().dgemm(&opb, &opa, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc, 1, 1);
+  } else {
+    blas().sgemm(&opb, &opa, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc, 1, 1);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+GemmBackend gemm_backend() {
+  const Blas& b = blas();
+  const bool have = std::is_same<T, double>::value ? b.dgemm != nullptr : b.sgemm != nullptr;
+  return have ? GemmBackend::Blas : GemmBackend::Eigen;
+}
+
+std::string gemm_backend_name(GemmBackend b) {
+  if (b == GemmBackend::Eigen) return "Eigen";
+  if (dlsym(RTLD_DEFAULT, "openblas_get_config")) return "OpenBLAS";
+  if (dlsym(RTLD_DEFAULT, "MKL_Get_Max_Threads")) return "MKL";
+  return "BLIS";
+}
+
+template <typename T>
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+          const T* b, int64_t ldb, T beta, T* c, int64_t ldc, GemmBackend backend, int threads) {
+  if (m == 0 || n == 0) return;
+  if (backend == GemmBackend::Blas && fits_int(m) && fits_int(n) && fits_int(k) &&
+      fits_int(lda) && fits_int(ldb) && fits_int(ldc) && gemm_backend<T>() == GemmBackend::Blas) {
+    BlasThreads scope(threads);
+    call_blas<T>(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
+                 static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+    return;
+  }
+  eigen_gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+}
+
+template GemmBackend gemm_backend<float>();
+template GemmBackend gemm_backend<double>();
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                          const float*, int64_t, float, float*, int64_t, GemmBackend, int);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
+                           const double*, int64_t, double, double*, int64_t, GemmBackend, int);
+
+}  // namespace cpu
+}  // namespace deconv
