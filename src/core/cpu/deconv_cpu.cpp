@@ -3,8 +3,10 @@
 // positions. Per chunk and group:
 //   forward   cols = W_g^T X_g (GEMM), then col2im adds cols into the output;
 //   backward  cols = im2col(dY), dX_g = W_g cols, dW_g += X_g cols^T (GEMMs).
-// Big GEMMs run on the system BLAS's threads (gemm.h) and col2im/im2col on OpenMP
-// threads; many small groups instead run in parallel, one group per thread.
+// All threads are OpenMP's: a team shares each chunk's work (GEMMs split into row or
+// column blocks, each on a single-threaded BLAS; col2im/im2col over disjoint output
+// planes), or, with many small groups, each thread takes whole groups. BLAS is pinned
+// to one thread meanwhile, since its own threads and OpenMP's would fight for cores.
 // Channels-last layouts use the transposed GEMMs, so no data is reordered.
 #include "core/cpu/deconv_cpu.h"
 
@@ -34,6 +36,14 @@ int thread_id() {
 #endif
 }
 
+int team_size() {
+#ifdef _OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
 // One run of kernel tap `tap`: `count` input positions from `s` (relative to the tile)
 // land on output positions `o`, `o + stride_w`, ...
 struct Run {
@@ -56,7 +66,6 @@ struct Plan {
   int threads;            // all threads
   bool group_parallel;    // groups run in parallel, one per thread
   int workers;            // threads with their own buffers (group_parallel ? threads : 1)
-  int inner;              // threads inside one group's work (col2im, GEMM)
   bool pack;              // channels-first chunks of several samples need X packed
   int64_t buffer_elems;   // per worker
 };
@@ -72,7 +81,6 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
   p.threads = resolve_threads(opts.threads);
   p.group_parallel = p.threads > 1 && p.G >= p.threads && p.Cg * p.FgK <= 16384;
   p.workers = p.group_parallel ? p.threads : 1;
-  p.inner = p.group_parallel ? 1 : p.threads;
   const int64_t budget = std::max<int64_t>(
       1, (g.workspace_mb << 20) / static_cast<int64_t>(elem) / p.workers);
   // Elements per input position of a chunk: columns, plus packed X (and dX) when
@@ -108,22 +116,45 @@ void for_each_chunk(const Plan& p, const RunOptions& opts, Fn&& fn) {
   }
 }
 
-// Calls fn(group, worker) for every group: in parallel when the plan says so.
+// The threads sharing one chunk-and-group's work: this one is `tid` of `nt`.
+struct Team {
+  int tid, nt;
+  // [begin, end) of this thread's share of `total` items.
+  std::pair<int64_t, int64_t> share(int64_t total) const {
+    return {total * tid / nt, total * (tid + 1) / nt};
+  }
+  void barrier() const {
+    if (nt > 1) {
+#pragma omp barrier
+    }
+  }
+};
+
+// Runs fn(group, team, worker) for every group: whole groups in parallel when the plan
+// says so, else each group by a team of all threads. Exceptions are caught per thread
+// (so no thread misses a barrier) and the first is rethrown on the caller.
 template <class Fn>
 void for_each_group(const Plan& p, Fn&& fn) {
-  if (!p.group_parallel) {
-    for (int64_t gi = 0; gi < p.G; ++gi) fn(gi, 0);
-    return;
-  }
   std::exception_ptr error;
   std::mutex error_mutex;
-#pragma omp parallel for num_threads(p.threads) schedule(dynamic, 1)
-  for (int64_t gi = 0; gi < p.G; ++gi) {
+  auto guarded = [&](auto&& f) {
     try {
-      fn(gi, thread_id());
+      f();
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
+    }
+  };
+  if (p.group_parallel) {
+#pragma omp parallel for num_threads(p.threads) schedule(dynamic, 1)
+    for (int64_t gi = 0; gi < p.G; ++gi) guarded([&] { fn(gi, Team{0, 1}, thread_id()); });
+  } else {
+    for (int64_t gi = 0; gi < p.G && !error; ++gi) {
+#pragma omp parallel num_threads(p.threads)
+      {
+        const Team team{thread_id(), team_size()};
+        guarded([&] { fn(gi, team, 0); });
+      }
     }
   }
   if (error) std::rethrow_exception(error);
@@ -135,74 +166,65 @@ struct Kernel {
   const Plan& p;
   GemmBackend backend;
 
-  // X of group gi for the chunk, as a (Cg x width) matrix (channels-first; packed when
-  // the chunk holds several samples) or a (width x Cg) one (channels-last). Returns the
-  // pointer and leading dimension.
-  std::pair<const T*, int64_t> x_block(const T* data, const Chunk& c, int64_t gi, T* pack) const {
+  // X of group gi for the chunk: (Cg x width) channels-first, packed by the team when
+  // the chunk holds several samples (then the team must meet at a barrier before using
+  // it), or (width x Cg) channels-last. Returns the pointer and leading dimension.
+  std::pair<const T*, int64_t> x_block(const T* data, const Chunk& c, int64_t gi, T* pack,
+                                       const Team& team) const {
     if (g.channels_last) return {data + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C};
     if (!p.pack) return {data + (c.n0 * p.C + gi * p.Cg) * p.S + c.s0, p.S};
-#pragma omp parallel for collapse(2) num_threads(p.inner) if (p.inner > 1)
-    for (int64_t n = 0; n < c.nb; ++n)
-      for (int64_t ci = 0; ci < p.Cg; ++ci)
-        std::copy_n(data + ((c.n0 + n) * p.C + gi * p.Cg + ci) * p.S, p.S,
-                    pack + ci * c.width() + n * p.S);
+    const auto [b, e] = team.share(c.nb * p.Cg);
+    for (int64_t i = b; i < e; ++i) {
+      const int64_t n = i / p.Cg, ci = i % p.Cg;
+      std::copy_n(data + ((c.n0 + n) * p.C + gi * p.Cg + ci) * p.S, p.S,
+                  pack + ci * c.width() + n * p.S);
+    }
     return {pack, c.width()};
   }
 
-  // cols = W_g^T X (channels-first, FgK x width) or X W_g (channels-last, width x FgK).
-  void columns(const T* weight, const Chunk& c, int64_t gi, const std::pair<const T*, int64_t>& x,
-               T* cols) const {
-    const T* w = weight + gi * p.Cg * p.FgK;
-    if (!g.channels_last) {
-      gemm<T>(true, false, p.FgK, c.width(), p.Cg, T(1), w, p.FgK, x.first, x.second, T(0), cols,
-              c.width(), backend, p.inner);
-    } else {
-      gemm<T>(false, false, c.width(), p.FgK, p.Cg, T(1), x.first, x.second, w, p.FgK, T(0), cols,
-              p.FgK, backend, p.inner);
-    }
-  }
-
-  // Visits (sample, filter) pairs of the chunk in parallel (channels-first) or samples
-  // (channels-last), with the tile's tap runs; `scatter` true adds cols into `y`
-  // (col2im), false gathers `y` into cols (im2col, cols zeroed first).
+  // Moves values between cols and y over the tile's tap runs: `scatter` adds cols into
+  // y_out (col2im), else cols gets y_in's values (im2col; this thread's part of cols is
+  // zeroed first). The team splits (sample, filter) planes channels-first, filter
+  // ranges channels-last: output locations never overlap between threads.
   void transfer(const Chunk& c, int64_t gi, const std::vector<Run>& runs, T* cols, T* y_out,
-                const T* y_in, bool scatter) const {
+                const T* y_in, bool scatter, const Team& team) const {
     const int64_t sw = g.stride[2], width = c.width();
     if (!g.channels_last) {
-#pragma omp parallel for collapse(2) num_threads(p.inner) if (p.inner > 1)
-      for (int64_t n = 0; n < c.nb; ++n) {
-        for (int64_t f = 0; f < p.Fg; ++f) {
-          const int64_t plane = ((c.n0 + n) * p.F + gi * p.Fg + f) * p.So;
-          T* col = cols + f * p.K * width + n * c.ts;
-          if (!scatter)
-            for (int64_t t = 0; t < p.K; ++t) std::fill_n(col + t * width, c.ts, T(0));
-          for (const Run& r : runs) {
-            T* cr = col + r.tap * width + r.s;
-            if (scatter) {
-              T* dst = y_out + plane + r.o;
-              for (int64_t j = 0; j < r.count; ++j) dst[j * sw] += cr[j];
-            } else {
-              const T* src = y_in + plane + r.o;
-              for (int64_t j = 0; j < r.count; ++j) cr[j] = src[j * sw];
-            }
+      const auto [b, e] = team.share(c.nb * p.Fg);
+      for (int64_t i = b; i < e; ++i) {
+        const int64_t n = i / p.Fg, f = i % p.Fg;
+        const int64_t plane = ((c.n0 + n) * p.F + gi * p.Fg + f) * p.So;
+        T* col = cols + f * p.K * width + n * c.ts;
+        if (!scatter)
+          for (int64_t t = 0; t < p.K; ++t) std::fill_n(col + t * width, c.ts, T(0));
+        for (const Run& r : runs) {
+          T* cr = col + r.tap * width + r.s;
+          if (scatter) {
+            T* dst = y_out + plane + r.o;
+            for (int64_t j = 0; j < r.count; ++j) dst[j * sw] += cr[j];
+          } else {
+            const T* src = y_in + plane + r.o;
+            for (int64_t j = 0; j < r.count; ++j) cr[j] = src[j * sw];
           }
         }
       }
     } else {
-#pragma omp parallel for num_threads(p.inner) if (p.inner > 1 && c.nb > 1)
+      const auto [f0, f1] = team.share(p.Fg);
+      if (f0 == f1) return;
       for (int64_t n = 0; n < c.nb; ++n) {
         T* rows = cols + n * c.ts * p.FgK;
-        if (!scatter) std::fill_n(rows, c.ts * p.FgK, T(0));
+        if (!scatter)
+          for (int64_t i = 0; i < c.ts * p.K; ++i) std::fill(rows + i * p.Fg + f0, rows + i * p.Fg + f1, T(0));
         const int64_t base = (c.n0 + n) * p.So * p.F + gi * p.Fg;
         for (const Run& r : runs) {
           for (int64_t j = 0; j < r.count; ++j) {
             T* cr = rows + (r.s + j) * p.FgK + r.tap * p.Fg;
             if (scatter) {
               T* dst = y_out + base + (r.o + j * sw) * p.F;
-              for (int64_t f = 0; f < p.Fg; ++f) dst[f] += cr[f];
+              for (int64_t f = f0; f < f1; ++f) dst[f] += cr[f];
             } else {
               const T* src = y_in + base + (r.o + j * sw) * p.F;
-              std::copy_n(src, p.Fg, cr);
+              std::copy(src + f0, src + f1, cr + f0);
             }
           }
         }
@@ -233,17 +255,28 @@ template <typename T>
 void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
              const RunOptions& opts, RunStats* stats) {
   const Plan p = make_plan(g, sizeof(T), opts, false);
-  const Kernel<T> k{g, p, p.group_parallel ? GemmBackend::Eigen : gemm_backend<T>()};
+  const Kernel<T> k{g, p, gemm_backend<T>()};
+  const SerialBlas serial_blas;
   std::vector<std::vector<T>> bufs(p.workers, std::vector<T>(p.buffer_elems));
   if (stats) stats->temp_bytes = static_cast<int64_t>(p.workers) * p.buffer_elems * sizeof(T);
   init_output(g, p, bias, out);
   for_each_chunk(p, opts, [&](const Chunk& c) {
     const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
-    for_each_group(p, [&](int64_t gi, int worker) {
+    const int64_t width = c.width();
+    for_each_group(p, [&](int64_t gi, const Team& team, int worker) {
       T* cols = bufs[worker].data();
-      T* pack = cols + c.width() * p.FgK;
-      k.columns(weight, c, gi, k.x_block(data, c, gi, pack), cols);
-      k.transfer(c, gi, runs, cols, out, nullptr, true);
+      const auto x = k.x_block(data, c, gi, cols + width * p.FgK, team);
+      if (p.pack) team.barrier();
+      const T* w = weight + gi * p.Cg * p.FgK;
+      if (!g.channels_last) {
+        gemm_part<T>(team.tid, team.nt, true, false, p.FgK, width, p.Cg, w, p.FgK, x.first,
+                     x.second, T(0), cols, width, k.backend);
+      } else {
+        gemm_part<T>(team.tid, team.nt, false, false, width, p.FgK, p.Cg, x.first, x.second, w,
+                     p.FgK, T(0), cols, p.FgK, k.backend);
+      }
+      team.barrier();
+      k.transfer(c, gi, runs, cols, out, nullptr, true, team);
     });
   });
 }
@@ -254,45 +287,53 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
               RunStats* stats) {
   const Plan p = make_plan(g, sizeof(T), opts, true);
   if (data_grad || weight_grad) {
-    const Kernel<T> k{g, p, p.group_parallel ? GemmBackend::Eigen : gemm_backend<T>()};
+    const Kernel<T> k{g, p, gemm_backend<T>()};
+    const SerialBlas serial_blas;
     std::vector<std::vector<T>> bufs(p.workers, std::vector<T>(p.buffer_elems));
     if (stats) stats->temp_bytes = static_cast<int64_t>(p.workers) * p.buffer_elems * sizeof(T);
     if (weight_grad) std::fill_n(weight_grad, p.C * p.FgK, T(0));
     for_each_chunk(p, opts, [&](const Chunk& c) {
       const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
-      for_each_group(p, [&](int64_t gi, int worker) {
+      const int64_t width = c.width();
+      for_each_group(p, [&](int64_t gi, const Team& team, int worker) {
         T* cols = bufs[worker].data();
-        T* xpack = cols + c.width() * p.FgK;
-        T* dxpack = xpack + (p.pack ? p.Cg * c.width() : 0);
+        T* xpack = cols + width * p.FgK;
+        T* dxpack = xpack + (p.pack ? p.Cg * width : 0);
         const T* w = weight + gi * p.Cg * p.FgK;
-        const int64_t width = c.width();
-        k.transfer(c, gi, runs, cols, nullptr, out_grad, false);
+        k.transfer(c, gi, runs, cols, nullptr, out_grad, false, team);
+        const auto x = weight_grad ? k.x_block(data, c, gi, xpack, team)
+                                   : std::pair<const T*, int64_t>{nullptr, 0};
+        team.barrier();
         if (data_grad) {
           if (g.channels_last) {
-            gemm<T>(false, true, width, p.Cg, p.FgK, T(1), cols, p.FgK, w, p.FgK, T(0),
-                    data_grad + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C, k.backend, p.inner);
+            gemm_part<T>(team.tid, team.nt, false, true, width, p.Cg, p.FgK, cols, p.FgK, w, p.FgK,
+                         T(0), data_grad + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C, k.backend);
           } else if (!p.pack) {
-            gemm<T>(false, false, p.Cg, width, p.FgK, T(1), w, p.FgK, cols, width, T(0),
-                    data_grad + (c.n0 * p.C + gi * p.Cg) * p.S + c.s0, p.S, k.backend, p.inner);
+            gemm_part<T>(team.tid, team.nt, false, false, p.Cg, width, p.FgK, w, p.FgK, cols,
+                         width, T(0), data_grad + (c.n0 * p.C + gi * p.Cg) * p.S + c.s0, p.S,
+                         k.backend);
           } else {
-            gemm<T>(false, false, p.Cg, width, p.FgK, T(1), w, p.FgK, cols, width, T(0), dxpack,
-                    width, k.backend, p.inner);
-#pragma omp parallel for collapse(2) num_threads(p.inner) if (p.inner > 1)
-            for (int64_t n = 0; n < c.nb; ++n)
-              for (int64_t ci = 0; ci < p.Cg; ++ci)
-                std::copy_n(dxpack + ci * width + n * p.S, p.S,
-                            data_grad + ((c.n0 + n) * p.C + gi * p.Cg + ci) * p.S);
+            gemm_part<T>(team.tid, team.nt, false, false, p.Cg, width, p.FgK, w, p.FgK, cols,
+                         width, T(0), dxpack, width, k.backend);
           }
         }
         if (weight_grad) {
-          const auto x = k.x_block(data, c, gi, xpack);
           T* dw = weight_grad + gi * p.Cg * p.FgK;
           if (g.channels_last) {
-            gemm<T>(true, false, p.Cg, p.FgK, width, T(1), x.first, x.second, cols, p.FgK, T(1),
-                    dw, p.FgK, k.backend, p.inner);
+            gemm_part<T>(team.tid, team.nt, true, false, p.Cg, p.FgK, width, x.first, x.second,
+                         cols, p.FgK, T(1), dw, p.FgK, k.backend);
           } else {
-            gemm<T>(false, true, p.Cg, p.FgK, width, T(1), x.first, x.second, cols, width, T(1),
-                    dw, p.FgK, k.backend, p.inner);
+            gemm_part<T>(team.tid, team.nt, false, true, p.Cg, p.FgK, width, x.first, x.second,
+                         cols, width, T(1), dw, p.FgK, k.backend);
+          }
+        }
+        if (data_grad && p.pack) {
+          team.barrier();
+          const auto [b, e] = team.share(c.nb * p.Cg);
+          for (int64_t i = b; i < e; ++i) {
+            const int64_t n = i / p.Cg, ci = i % p.Cg;
+            std::copy_n(dxpack + ci * width + n * p.S, p.S,
+                        data_grad + ((c.n0 + n) * p.C + gi * p.Cg + ci) * p.S);
           }
         }
       });

@@ -61,7 +61,7 @@ const Blas& blas() {
   return b;
 }
 
-// Sets the BLAS's thread count for one call and restores it afterwards, so R's own
+// Sets the BLAS's thread count while it lives and restores it afterwards, so R's own
 // matrix products keep their setting.
 class BlasThreads {
  public:
@@ -78,6 +78,8 @@ class BlasThreads {
   ~BlasThreads() {
     if (old_ > 0) blas().set_threads(old_);
   }
+  BlasThreads(const BlasThreads&) = delete;
+  BlasThreads& operator=(const BlasThreads&) = delete;
 
  private:
   int old_ = -1;
@@ -152,6 +154,44 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
   eigen_gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
 }
 
+SerialBlas::SerialBlas() {
+  const Blas& b = blas();
+  if (b.set_threads && b.get_threads) {
+    old_ = b.get_threads();
+    if (old_ != 1) b.set_threads(1);
+    else old_ = -1;
+  }
+}
+
+SerialBlas::~SerialBlas() {
+  if (old_ > 0) blas().set_threads(old_);
+}
+
+template <typename T>
+void gemm_part(int part, int parts, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a,
+               int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc,
+               GemmBackend backend) {
+  if (parts <= 1) {
+    gemm<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc, backend, 1);
+    return;
+  }
+  if (m >= n) {  // blocks of rows of C: rows of op(A)
+    const int64_t r0 = m * part / parts, r1 = m * (part + 1) / parts;
+    gemm<T>(ta, tb, r1 - r0, n, k, T(1), ta ? a + r0 : a + r0 * lda, lda, b, ldb, beta,
+            c + r0 * ldc, ldc, backend, 1);
+  } else {       // blocks of columns of C: columns of op(B)
+    const int64_t c0 = n * part / parts, c1 = n * (part + 1) / parts;
+    gemm<T>(ta, tb, m, c1 - c0, k, T(1), a, lda, tb ? b + c0 * ldb : b + c0, ldb, beta, c + c0,
+            ldc, backend, 1);
+  }
+}
+
+template void gemm_part<float>(int, int, bool, bool, int64_t, int64_t, int64_t, const float*,
+                               int64_t, const float*, int64_t, float, float*, int64_t,
+                               GemmBackend);
+template void gemm_part<double>(int, int, bool, bool, int64_t, int64_t, int64_t, const double*,
+                                int64_t, const double*, int64_t, double, double*, int64_t,
+                                GemmBackend);
 template GemmBackend gemm_backend<float>();
 template GemmBackend gemm_backend<double>();
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,

@@ -17,6 +17,26 @@ template <typename T>
 GemmBackend gemm_backend();
 std::string gemm_backend_name(GemmBackend b);
 
+// Pins an optimized BLAS to one thread while it lives (restoring the old count), so
+// that BLAS calls made from OpenMP threads do not start threads of their own.
+class SerialBlas {
+ public:
+  SerialBlas();
+  ~SerialBlas();
+  SerialBlas(const SerialBlas&) = delete;
+  SerialBlas& operator=(const SerialBlas&) = delete;
+
+ private:
+  int old_ = -1;
+};
+
+// Splits C = op(A) op(B) + beta C into `parts` blocks of rows or columns (never along
+// k, so blocks are independent) and computes block `part` on the calling thread.
+template <typename T>
+void gemm_part(int part, int parts, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+               const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc,
+               GemmBackend backend);
+
 // threads: how many threads this one call may use (BLAS's or Eigen's own threads);
 // 1 when called from inside a parallel region.
 template <typename T>
