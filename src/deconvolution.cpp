@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "convert.h"
+#include "precision.h"
 #include "core/dispatch.h"
 #include "core/cuda/deconv_cuda.h"
 #include "r_errors.h"
@@ -27,26 +28,31 @@ bool is_float32(const std::string& dtype) {
   throw ParamError("dtype", "expected \"float64\" or \"float32\", got \"" + dtype + "\"");
 }
 
-// Runs fn on T buffers made from R doubles (a copy only for float32).
+// An input as T: R's doubles themselves, or a float copy.
 template <typename T>
-struct Buffer {
-  std::vector<T> store;
+struct Input {
+  std::vector<float> store;
   const T* ptr = nullptr;
-  explicit Buffer(SEXP x) {
+  Input(SEXP x, int threads) {
     if (Rf_isNull(x)) return;
-    const double* p = REAL(x);
     if constexpr (std::is_same<T, double>::value) {
-      ptr = p;
+      ptr = REAL(x);
     } else {
-      store.assign(p, p + Rf_xlength(x));
+      store = r::narrow(REAL(x), Rf_xlength(x), threads);
       ptr = store.data();
     }
   }
 };
 
+// Where a T result goes: the R vector's memory (floats are widened afterwards).
 template <typename T>
-void to_r(const std::vector<T>& src, Rcpp::NumericVector& dst) {
-  std::copy(src.begin(), src.end(), dst.begin());
+T* output_ptr(Rcpp::NumericVector& v) {
+  return reinterpret_cast<T*>(v.begin());
+}
+
+template <typename T>
+void finish_output(Rcpp::NumericVector& v) {
+  if constexpr (!std::is_same<T, double>::value) r::widen_in_place(v.begin(), v.size());
 }
 
 Geometry checked_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParams& p) {
@@ -66,14 +72,9 @@ Rcpp::NumericVector forward_as(const Geometry& g, SEXP data, SEXP weight, SEXP b
                                const Context& ctx, const RunOptions& opts) {
   Rcpp::NumericVector out(Rcpp::no_init(static_cast<R_xlen_t>(g.batch * g.num_filter * g.out_size())));
   out.attr("dim") = r::r_dim(g.out_shape, "data");
-  Buffer<T> x(data), w(weight), b(bias);
-  if constexpr (std::is_same<T, double>::value) {
-    deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, out.begin(), opts);
-  } else {
-    std::vector<T> o(out.size());
-    deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, o.data(), opts);
-    to_r(o, out);
-  }
+  Input<T> x(data, opts.threads), w(weight, opts.threads), b(bias, opts.threads);
+  deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, output_ptr<T>(out), opts);
+  finish_output<T>(out);
   return out;
 }
 
@@ -81,33 +82,24 @@ template <typename T>
 Rcpp::List backward_as(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight, bool want_data,
                        bool want_weight, bool want_bias, const Context& ctx,
                        const RunOptions& opts) {
-  Buffer<T> dy(out_grad), x(data), w(weight);
-  auto make = [](bool want, const Shape& s) {
+  Input<T> dy(out_grad, opts.threads), x(data, opts.threads), w(weight, opts.threads);
+  auto make = [](bool want, const Shape& s, bool keep_dim) {
     if (!want) return Rcpp::NumericVector(0);
     R_xlen_t n = 1;
     for (int64_t d : s) n *= d;
-    Rcpp::NumericVector v(n);
-    v.attr("dim") = r::r_dim(s, "data");
+    Rcpp::NumericVector v(Rcpp::no_init(n));
+    if (keep_dim) v.attr("dim") = r::r_dim(s, "data");
     return v;
   };
-  Rcpp::NumericVector dx = make(want_data, g.data_shape), dw = make(want_weight, g.weight_shape),
-                      db = make(want_bias, g.bias_shape);
-  if (want_bias) db.attr("dim") = R_NilValue;
-  std::vector<T> tx(std::is_same<T, double>::value ? 0 : dx.size()),
-      tw(std::is_same<T, double>::value ? 0 : dw.size()),
-      tb(std::is_same<T, double>::value ? 0 : db.size());
-  auto ptr = [](bool want, Rcpp::NumericVector& v, std::vector<T>& t) -> T* {
-    if (!want) return nullptr;
-    if constexpr (std::is_same<T, double>::value) return v.begin();
-    else return t.data();
-  };
-  deconvolution_backward<T>(ctx, g, dy.ptr, x.ptr, w.ptr, ptr(want_data, dx, tx),
-                            ptr(want_weight, dw, tw), ptr(want_bias, db, tb), opts);
-  if constexpr (!std::is_same<T, double>::value) {
-    to_r(tx, dx);
-    to_r(tw, dw);
-    to_r(tb, db);
-  }
+  Rcpp::NumericVector dx = make(want_data, g.data_shape, true),
+                      dw = make(want_weight, g.weight_shape, true),
+                      db = make(want_bias, g.bias_shape, false);
+  deconvolution_backward<T>(ctx, g, dy.ptr, x.ptr, w.ptr, want_data ? output_ptr<T>(dx) : nullptr,
+                            want_weight ? output_ptr<T>(dw) : nullptr,
+                            want_bias ? output_ptr<T>(db) : nullptr, opts);
+  finish_output<T>(dx);
+  finish_output<T>(dw);
+  finish_output<T>(db);
   return Rcpp::List::create(Rcpp::Named("data") = want_data ? SEXP(dx) : R_NilValue,
                             Rcpp::Named("weight") = want_weight ? SEXP(dw) : R_NilValue,
                             Rcpp::Named("bias") = want_bias ? SEXP(db) : R_NilValue);

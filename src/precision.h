@@ -1,0 +1,33 @@
+// float32 runs on R's doubles: inputs are narrowed into float buffers (in parallel),
+// and results are computed into the R double vector's own memory as floats, then
+// widened in place, so no second output buffer is needed.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace deconv {
+namespace r {
+
+inline std::vector<float> narrow(const double* src, int64_t n, int threads) {
+  std::vector<float> out(static_cast<size_t>(n));
+#pragma omp parallel for num_threads(threads) if (threads > 1 && n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(src[i]);
+  return out;
+}
+
+// The first n floats stored in buf become n doubles. Backwards, element by element:
+// double i (bytes 8i..) never overlaps a float not yet read (bytes < 4i).
+inline void widen_in_place(double* buf, int64_t n) {
+  unsigned char* bytes = reinterpret_cast<unsigned char*>(buf);
+  for (int64_t i = n; i-- > 0;) {
+    float f;
+    std::memcpy(&f, bytes + 4 * i, sizeof f);
+    const double d = f;
+    std::memcpy(bytes + 8 * i, &d, sizeof d);
+  }
+}
+
+}  // namespace r
+}  // namespace deconv
