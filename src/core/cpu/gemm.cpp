@@ -61,30 +61,6 @@ const Blas& blas() {
   return b;
 }
 
-// Sets the BLAS's thread count while it lives and restores it afterwards, so R's own
-// matrix products keep their setting.
-class BlasThreads {
- public:
-  explicit BlasThreads(int n) {
-    const Blas& b = blas();
-    if (b.set_threads && b.get_threads) {
-      old_ = b.get_threads();
-      if (old_ != n) b.set_threads(n);
-      else old_ = -1;
-    } else if (b.set_threads) {
-      b.set_threads(n);
-    }
-  }
-  ~BlasThreads() {
-    if (old_ > 0) blas().set_threads(old_);
-  }
-  BlasThreads(const BlasThreads&) = delete;
-  BlasThreads& operator=(const BlasThreads&) = delete;
-
- private:
-  int old_ = -1;
-};
-
 bool fits_int(int64_t v) { return v >= 0 && v <= INT32_MAX; }
 
 template <typename T>
@@ -92,24 +68,23 @@ using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
 
 template <typename T>
 void eigen_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
-                int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc, int threads) {
+                int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   using Map = Eigen::Map<const RowMat<T>, 0, Eigen::OuterStride<>>;
   Map A(a, ta ? k : m, ta ? m : k, Eigen::OuterStride<>(lda));
   Map B(b, tb ? n : k, tb ? k : n, Eigen::OuterStride<>(ldb));
   Eigen::Map<RowMat<T>, 0, Eigen::OuterStride<>> C(c, m, n, Eigen::OuterStride<>(ldc));
-  // Inside a parallel region Eigen runs serially by itself; outside, it gets `threads`.
+  // Inside a parallel region Eigen runs serially by itself; outside, make it so.
   bool serial_context = true;
 #ifdef _OPENMP
   serial_context = !omp_in_parallel();
 #endif
-  if (serial_context) Eigen::setNbThreads(threads);
+  if (serial_context) Eigen::setNbThreads(1);
   if (beta == T(0)) C.setZero();
   else if (beta != T(1)) C *= beta;
   if (ta && tb) C.noalias() += alpha * (A.transpose() * B.transpose());
   else if (ta) C.noalias() += alpha * (A.transpose() * B);
   else if (tb) C.noalias() += alpha * (A * B.transpose());
   else C.noalias() += alpha * (A * B);
-  if (serial_context) Eigen::setNbThreads(1);
 }
 
 template <typename T>
@@ -142,16 +117,15 @@ std::string gemm_backend_name(GemmBackend b) {
 
 template <typename T>
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-          const T* b, int64_t ldb, T beta, T* c, int64_t ldc, GemmBackend backend, int threads) {
+          const T* b, int64_t ldb, T beta, T* c, int64_t ldc, GemmBackend backend) {
   if (m == 0 || n == 0) return;
   if (backend == GemmBackend::Blas && fits_int(m) && fits_int(n) && fits_int(k) &&
       fits_int(lda) && fits_int(ldb) && fits_int(ldc) && gemm_backend<T>() == GemmBackend::Blas) {
-    BlasThreads scope(threads);
     call_blas<T>(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
                  static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
     return;
   }
-  eigen_gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+  eigen_gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 SerialBlas::SerialBlas() {
@@ -172,17 +146,17 @@ void gemm_part(int part, int parts, bool ta, bool tb, int64_t m, int64_t n, int6
                int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc,
                GemmBackend backend) {
   if (parts <= 1) {
-    gemm<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc, backend, 1);
+    gemm<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc, backend);
     return;
   }
   if (m >= n) {  // blocks of rows of C: rows of op(A)
     const int64_t r0 = m * part / parts, r1 = m * (part + 1) / parts;
     gemm<T>(ta, tb, r1 - r0, n, k, T(1), ta ? a + r0 : a + r0 * lda, lda, b, ldb, beta,
-            c + r0 * ldc, ldc, backend, 1);
+            c + r0 * ldc, ldc, backend);
   } else {       // blocks of columns of C: columns of op(B)
     const int64_t c0 = n * part / parts, c1 = n * (part + 1) / parts;
     gemm<T>(ta, tb, m, c1 - c0, k, T(1), a, lda, tb ? b + c0 * ldb : b + c0, ldb, beta, c + c0,
-            ldc, backend, 1);
+            ldc, backend);
   }
 }
 
@@ -195,9 +169,9 @@ template void gemm_part<double>(int, int, bool, bool, int64_t, int64_t, int64_t,
 template GemmBackend gemm_backend<float>();
 template GemmBackend gemm_backend<double>();
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
-                          const float*, int64_t, float, float*, int64_t, GemmBackend, int);
+                          const float*, int64_t, float, float*, int64_t, GemmBackend);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
-                           const double*, int64_t, double, double*, int64_t, GemmBackend, int);
+                           const double*, int64_t, double, double*, int64_t, GemmBackend);
 
 }  // namespace cpu
 }  // namespace deconv

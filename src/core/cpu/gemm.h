@@ -1,6 +1,6 @@
-// Row-major GEMM for the CPU kernels: C = alpha * op(A) * op(B) + beta * C.
-// Uses the process's optimized BLAS (OpenBLAS, MKL or BLIS, found at run time, so no
-// link-time BLAS is needed) with its own threads, else Eigen.
+// Row-major GEMM for the CPU kernels: C = alpha * op(A) * op(B) + beta * C, on the
+// calling thread. Uses the process's optimized BLAS (OpenBLAS, MKL or BLIS, found at
+// run time, so no link-time BLAS is needed), else Eigen. The kernels thread around it.
 #pragma once
 
 #include <cstdint>
@@ -37,12 +37,9 @@ void gemm_part(int part, int parts, bool trans_a, bool trans_b, int64_t m, int64
                const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc,
                GemmBackend backend);
 
-// threads: how many threads this one call may use (BLAS's or Eigen's own threads);
-// 1 when called from inside a parallel region.
 template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
-          int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc, GemmBackend backend,
-          int threads);
+          int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc, GemmBackend backend);
 
 }  // namespace cpu
 }  // namespace deconv
