@@ -17,6 +17,10 @@ cpp_deconv_info <- function() {
     .Call(`_deconv_cpp_deconv_info`)
 }
 
+cpp_last_temp_bytes <- function() {
+    .Call(`_deconv_cpp_last_temp_bytes`)
+}
+
 cpp_deconvolution_params <- function(params) {
     .Call(`_deconv_cpp_deconvolution_params`, params)
 }

@@ -24,7 +24,10 @@ deconv_threads <- function(n = NULL) {
 #' What this build of deconv supports
 #'
 #' @return A list: `cuda` (whether GPU support was compiled in), `devices` (number of
-#'   CUDA devices found), `threads` (default number of CPU threads).
+#'   CUDA devices found), `threads` (default number of CPU threads) and `gemm` (the
+#'   library the CPU kernels use for matrix products, per precision: the optimized BLAS
+#'   R is linked to, such as OpenBLAS, when there is one, else Eigen; setting the
+#'   environment variable `DECONV_GEMM=eigen` before loading forces Eigen).
 #' @examples
 #' deconv_info()
 #' @export

@@ -68,6 +68,15 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_last_temp_bytes
+double cpp_last_temp_bytes();
+RcppExport SEXP _deconv_cpp_last_temp_bytes() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(cpp_last_temp_bytes());
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_deconvolution_params
 SEXP cpp_deconvolution_params(Rcpp::List params);
 RcppExport SEXP _deconv_cpp_deconvolution_params(SEXP paramsSEXP) {
@@ -84,6 +93,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deconv_cpp_deconvolution_backward", (DL_FUNC) &_deconv_cpp_deconvolution_backward, 11},
     {"_deconv_cpp_deconvolution_shape", (DL_FUNC) &_deconv_cpp_deconvolution_shape, 2},
     {"_deconv_cpp_deconv_info", (DL_FUNC) &_deconv_cpp_deconv_info, 0},
+    {"_deconv_cpp_last_temp_bytes", (DL_FUNC) &_deconv_cpp_last_temp_bytes, 0},
     {"_deconv_cpp_deconvolution_params", (DL_FUNC) &_deconv_cpp_deconvolution_params, 1},
     {NULL, NULL, 0}
 };

@@ -7,6 +7,7 @@
 #include "convert.h"
 #include "precision.h"
 #include "core/dispatch.h"
+#include "core/cpu/gemm.h"
 #include "core/cuda/deconv_cuda.h"
 #include "r_errors.h"
 #include "r_interrupt.h"
@@ -27,6 +28,9 @@ bool is_float32(const std::string& dtype) {
   if (dtype == "float64") return false;
   throw ParamError("dtype", "expected \"float64\" or \"float32\", got \"" + dtype + "\"");
 }
+
+// What the last CPU run used (for benchmarks: peak temporary bytes).
+RunStats last_stats;
 
 // An input as T: R's doubles themselves, or a float copy.
 template <typename T>
@@ -73,7 +77,7 @@ Rcpp::NumericVector forward_as(const Geometry& g, SEXP data, SEXP weight, SEXP b
   Rcpp::NumericVector out(Rcpp::no_init(static_cast<R_xlen_t>(g.batch * g.num_filter * g.out_size())));
   out.attr("dim") = r::r_dim(g.out_shape, "data");
   Input<T> x(data, opts.threads), w(weight, opts.threads), b(bias, opts.threads);
-  deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, output_ptr<T>(out), opts);
+  deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, output_ptr<T>(out), opts, &last_stats);
   finish_output<T>(out);
   return out;
 }
@@ -96,7 +100,7 @@ Rcpp::List backward_as(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight,
                       db = make(want_bias, g.bias_shape, false);
   deconvolution_backward<T>(ctx, g, dy.ptr, x.ptr, w.ptr, want_data ? output_ptr<T>(dx) : nullptr,
                             want_weight ? output_ptr<T>(dw) : nullptr,
-                            want_bias ? output_ptr<T>(db) : nullptr, opts);
+                            want_bias ? output_ptr<T>(db) : nullptr, opts, &last_stats);
   finish_output<T>(dx);
   finish_output<T>(dw);
   finish_output<T>(db);
@@ -161,10 +165,18 @@ SEXP cpp_deconvolution_shape(SEXP data_dim, Rcpp::List params) {
 
 // [[Rcpp::export(rng = false)]]
 Rcpp::List cpp_deconv_info() {
-  return Rcpp::List::create(Rcpp::Named("cuda") = cuda::compiled_with_cuda(),
-                            Rcpp::Named("devices") = cuda::device_count(),
-                            Rcpp::Named("threads") = resolve_threads(0));
+  return Rcpp::List::create(
+      Rcpp::Named("cuda") = cuda::compiled_with_cuda(),
+      Rcpp::Named("devices") = cuda::device_count(),
+      Rcpp::Named("threads") = resolve_threads(0),
+      Rcpp::Named("gemm") = Rcpp::CharacterVector::create(
+          Rcpp::Named("float64") = cpu::gemm_backend_name(cpu::gemm_backend<double>()),
+          Rcpp::Named("float32") = cpu::gemm_backend_name(cpu::gemm_backend<float>())));
 }
+
+// Peak bytes of temporaries of the last CPU run (forward or backward).
+// [[Rcpp::export(rng = false)]]
+double cpp_last_temp_bytes() { return static_cast<double>(last_stats.temp_bytes); }
 
 // Shape-independent validation (the errors a symbol raises when it is made) and the
 // normalized parameters, tuples in R order with defaults filled in.

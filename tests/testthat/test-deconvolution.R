@@ -124,3 +124,20 @@ test_that("MXNet's bilinear 2x upsampling of a constant image is constant inside
   expect_identical(dim(y), c(12L, 12L, 1L, 1L))
   expect_equal(y[2:11, 2:11, 1, 1], matrix(1, 10, 10), tolerance = 1e-15)
 })
+
+test_that("temporaries stay within workspace, forward and backward", {
+  set.seed(9)
+  x <- array(rnorm(32 * 32 * 16 * 4), c(32, 32, 16, 4))
+  w <- array(rnorm(4 * 4 * 16 * 16), c(4, 4, 16, 16))
+  args <- list(x, w, kernel = c(4, 4), stride = c(2, 2), pad = c(1, 1), num.filter = 16)
+  big <- do.call(deconvolution, args)
+  expect_gt(deconv:::cpp_last_temp_bytes(), 2^20)       # unbounded, it uses more than 1 MB
+  small <- do.call(deconvolution, c(args, workspace = 1))
+  expect_lte(deconv:::cpp_last_temp_bytes(), 2^20)
+  expect_equal(small, big, tolerance = 1e-12)
+  dy <- array(rnorm(length(big)), dim(big))
+  gb <- do.call(deconvolution_backward, c(list(dy), args))
+  gs <- do.call(deconvolution_backward, c(list(dy), args, workspace = 1))
+  expect_lte(deconv:::cpp_last_temp_bytes(), 2^20)
+  expect_equal(gs, gb, tolerance = 1e-12)
+})
