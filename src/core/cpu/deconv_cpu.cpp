@@ -20,6 +20,7 @@
 #endif
 
 #include "core/cpu/gemm.h"
+#include "core/cpu/scratch.h"
 #include "core/cpu/taps.h"
 #include "core/error.h"
 
@@ -257,14 +258,14 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
   const Plan p = make_plan(g, sizeof(T), opts, false);
   const Kernel<T> k{g, p, gemm_backend<T>()};
   const SerialBlas serial_blas;
-  std::vector<std::vector<T>> bufs(p.workers, std::vector<T>(p.buffer_elems));
+  const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
   if (stats) stats->temp_bytes = static_cast<int64_t>(p.workers) * p.buffer_elems * sizeof(T);
   init_output(g, p, bias, out);
   for_each_chunk(p, opts, [&](const Chunk& c) {
     const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
     const int64_t width = c.width();
     for_each_group(p, [&](int64_t gi, const Team& team, int worker) {
-      T* cols = bufs[worker].data();
+      T* cols = scratch.as<T>() + worker * p.buffer_elems;
       const auto x = k.x_block(data, c, gi, cols + width * p.FgK, team);
       if (p.pack) team.barrier();
       const T* w = weight + gi * p.Cg * p.FgK;
@@ -289,14 +290,14 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
   if (data_grad || weight_grad) {
     const Kernel<T> k{g, p, gemm_backend<T>()};
     const SerialBlas serial_blas;
-    std::vector<std::vector<T>> bufs(p.workers, std::vector<T>(p.buffer_elems));
+    const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
     if (stats) stats->temp_bytes = static_cast<int64_t>(p.workers) * p.buffer_elems * sizeof(T);
     if (weight_grad) std::fill_n(weight_grad, p.C * p.FgK, T(0));
     for_each_chunk(p, opts, [&](const Chunk& c) {
       const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
       const int64_t width = c.width();
       for_each_group(p, [&](int64_t gi, const Team& team, int worker) {
-        T* cols = bufs[worker].data();
+        T* cols = scratch.as<T>() + worker * p.buffer_elems;
         T* xpack = cols + width * p.FgK;
         T* dxpack = xpack + (p.pack ? p.Cg * width : 0);
         const T* w = weight + gi * p.Cg * p.FgK;

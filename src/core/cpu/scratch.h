@@ -1,0 +1,59 @@
+// Scratch memory for the kernels' temporaries. Small requests reuse one buffer per
+// calling thread, so repeated calls skip the allocator, the zero fill and the page
+// faults of fresh memory; large ones are allocated and freed as usual.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+namespace deconv {
+namespace cpu {
+
+class Scratch {
+ public:
+  static constexpr size_t kKeepBytes = size_t(16) << 20;  // what a thread may keep
+
+  explicit Scratch(size_t bytes) {
+    Cache& c = cache();
+    if (bytes <= kKeepBytes && !c.in_use) {
+      if (c.size < bytes) {
+        c.data.reset(new char[bytes]);
+        c.size = bytes;
+      }
+      c.in_use = true;
+      ptr_ = c.data.get();
+      cached_ = true;
+    } else {
+      own_.reset(new char[bytes]);
+      ptr_ = own_.get();
+    }
+  }
+  ~Scratch() {
+    if (cached_) cache().in_use = false;
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  // The memory as `T`s (new[] aligns for any fundamental type).
+  template <typename T>
+  T* as() const {
+    return reinterpret_cast<T*>(ptr_);
+  }
+
+ private:
+  struct Cache {
+    std::unique_ptr<char[]> data;
+    size_t size = 0;
+    bool in_use = false;
+  };
+  static Cache& cache() {
+    thread_local Cache c;
+    return c;
+  }
+  std::unique_ptr<char[]> own_;
+  char* ptr_ = nullptr;
+  bool cached_ = false;
+};
+
+}  // namespace cpu
+}  // namespace deconv
