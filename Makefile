@@ -34,8 +34,8 @@ export DEBIAN_FRONTEND := noninteractive
 
 # Debian packages: R and the package's R dependencies, and the C++ test toolchain.
 DEB_R     := r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cran-roxygen2 \
-             r-cran-png r-cran-jsonlite
-DEB_CXX   := cmake g++ make libgtest-dev libeigen3-dev
+             r-cran-png r-cran-jsonlite libopenblas0-pthread
+DEB_CXX   := cmake g++ make libgtest-dev libeigen3-dev libopenblas-dev
 DEB_CHECK := r-cran-knitr r-cran-rmarkdown pandoc qpdf devscripts
 
 PKG     := $(shell sed -n 's/^Package: *//p' DESCRIPTION)
