@@ -55,3 +55,13 @@ as_float32_values <- function(x) {
   e <- floor(log2(pmax(abs(x), 1e-300)))
   round(x / 2^(e - 23)) * 2^(e - 23)
 }
+
+# Runs fn(th) with deconv_threads(th) for each count, restoring the setting afterwards.
+with_each_thread_count <- function(counts, fn) {
+  old <- deconv_threads()
+  on.exit(deconv_threads(old))
+  for (th in counts) {
+    deconv_threads(th)
+    fn(th)
+  }
+}

@@ -56,19 +56,16 @@ test_that("gradients match central finite differences (float64, rel. error <= 1e
 
 test_that("gradients honour threads and a tiny workspace", {
   set.seed(60)
-  old <- deconv_threads()
-  on.exit(deconv_threads(old))
   for (i in 1:8) {
     a <- random_case(sample(1:3, 1))
     y <- do.call(ref_deconvolution, a)
     dy <- array(rnorm(length(y)), dim(y))
     want <- do.call(ref_deconvolution_backward, c(list(out.grad = dy), a))
-    for (th in 1:2) {
-      deconv_threads(th)
+    with_each_thread_count(1:2, function(th) {
       got <- do.call(deconvolution_backward, c(list(out.grad = dy), a, workspace = 0))
       expect_lt(rel_err(got$data, want$data), 1e-10)
       expect_lt(rel_err(got$weight, want$weight), 1e-10)
-    }
+    })
   }
 })
 

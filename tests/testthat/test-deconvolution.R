@@ -47,16 +47,13 @@ test_that("float32 really computes in single precision", {
 
 test_that("threads and a tiny workspace give the same result", {
   set.seed(5)
-  old <- deconv_threads()
-  on.exit(deconv_threads(old))
   for (i in 1:10) {
     a <- random_case(sample(1:3, 1))
     want <- do.call(ref_deconvolution, a)
-    for (th in 1:2) {
-      deconv_threads(th)
+    with_each_thread_count(1:2, function(th) {
       expect_lt(rel_err(do.call(deconvolution, a), want), 1e-10)
       expect_lt(rel_err(do.call(deconvolution, c(a, workspace = 0)), want), 1e-10)
-    }
+    })
   }
 })
 
