@@ -174,13 +174,21 @@ struct Kernel {
                                        const Team& team) const {
     if (g.channels_last) return {data + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C};
     if (!p.pack) return {data + (c.n0 * p.C + gi * p.Cg) * p.S + c.s0, p.S};
+    repack(data, pack, c, gi, true, team);
+    return {pack, c.width()};
+  }
+
+  // Copies group gi's channels of the chunk's samples from a channels-first tensor into
+  // a packed (Cg x nb*S) matrix when `to_packed`, else from such a matrix into a tensor.
+  void repack(const T* from, T* to, const Chunk& c, int64_t gi, bool to_packed,
+              const Team& team) const {
     const auto [b, e] = team.share(c.nb * p.Cg);
     for (int64_t i = b; i < e; ++i) {
       const int64_t n = i / p.Cg, ci = i % p.Cg;
-      std::copy_n(data + ((c.n0 + n) * p.C + gi * p.Cg + ci) * p.S, p.S,
-                  pack + ci * c.width() + n * p.S);
+      const int64_t tensor = ((c.n0 + n) * p.C + gi * p.Cg + ci) * p.S;
+      const int64_t packed = ci * c.width() + n * p.S;
+      std::copy_n(from + (to_packed ? tensor : packed), p.S, to + (to_packed ? packed : tensor));
     }
-    return {pack, c.width()};
   }
 
   // Moves values between cols and y over the tile's tap runs: `scatter` adds cols into
@@ -330,12 +338,7 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
         }
         if (data_grad && p.pack) {
           team.barrier();
-          const auto [b, e] = team.share(c.nb * p.Cg);
-          for (int64_t i = b; i < e; ++i) {
-            const int64_t n = i / p.Cg, ci = i % p.Cg;
-            std::copy_n(dxpack + ci * width + n * p.S, p.S,
-                        data_grad + ((c.n0 + n) * p.C + gi * p.Cg + ci) * p.S);
-          }
+          k.repack(dxpack, data_grad, c, gi, false, team);
         }
       });
     });

@@ -31,7 +31,21 @@ struct Blas {
   sgemm_t sgemm = nullptr;
   set_threads_t set_threads = nullptr;
   get_threads_t get_threads = nullptr;
-  bool optimized = false;
+  const char* name = nullptr;  // null: no optimized BLAS loaded
+};
+
+// Libraries worth calling, each known by a symbol only it exports. The reference BLAS
+// is far slower than Eigen, so it is not among them.
+struct BlasLibrary {
+  const char* name;
+  const char* probe;
+  const char* set_threads;
+  const char* get_threads;  // may be null
+};
+constexpr BlasLibrary kLibraries[] = {
+    {"OpenBLAS", "openblas_get_config", "openblas_set_num_threads", "openblas_get_num_threads"},
+    {"MKL", "MKL_Get_Max_Threads", "MKL_Set_Num_Threads", "MKL_Get_Max_Threads"},
+    {"BLIS", "bli_info_get_version_str", "bli_thread_set_num_threads", nullptr},
 };
 
 const Blas& blas() {
@@ -40,23 +54,16 @@ const Blas& blas() {
   std::call_once(once, [] {
     const char* force = std::getenv("DECONV_GEMM");
     if (force && std::strcmp(force, "eigen") == 0) return;
-    // Only a BLAS known to be fast and threaded is worth calling; the reference BLAS
-    // is far slower than Eigen.
-    if (dlsym(RTLD_DEFAULT, "openblas_get_config")) {
-      b.set_threads = reinterpret_cast<set_threads_t>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-      b.get_threads = reinterpret_cast<get_threads_t>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-      b.optimized = true;
-    } else if (dlsym(RTLD_DEFAULT, "MKL_Get_Max_Threads")) {
-      b.set_threads = reinterpret_cast<set_threads_t>(dlsym(RTLD_DEFAULT, "MKL_Set_Num_Threads"));
-      b.get_threads = reinterpret_cast<get_threads_t>(dlsym(RTLD_DEFAULT, "MKL_Get_Max_Threads"));
-      b.optimized = true;
-    } else if (dlsym(RTLD_DEFAULT, "bli_info_get_version_str")) {
-      b.set_threads = reinterpret_cast<set_threads_t>(dlsym(RTLD_DEFAULT, "bli_thread_set_num_threads"));
-      b.optimized = true;
+    for (const BlasLibrary& lib : kLibraries) {
+      if (!dlsym(RTLD_DEFAULT, lib.probe)) continue;
+      b.name = lib.name;
+      b.set_threads = reinterpret_cast<set_threads_t>(dlsym(RTLD_DEFAULT, lib.set_threads));
+      if (lib.get_threads)
+        b.get_threads = reinterpret_cast<get_threads_t>(dlsym(RTLD_DEFAULT, lib.get_threads));
+      b.dgemm = reinterpret_cast<dgemm_t>(dlsym(RTLD_DEFAULT, "dgemm_"));
+      b.sgemm = reinterpret_cast<sgemm_t>(dlsym(RTLD_DEFAULT, "sgemm_"));
+      return;
     }
-    if (!b.optimized) return;
-    b.dgemm = reinterpret_cast<dgemm_t>(dlsym(RTLD_DEFAULT, "dgemm_"));
-    b.sgemm = reinterpret_cast<sgemm_t>(dlsym(RTLD_DEFAULT, "sgemm_"));
   });
   return b;
 }
@@ -109,10 +116,7 @@ GemmBackend gemm_backend() {
 }
 
 std::string gemm_backend_name(GemmBackend b) {
-  if (b == GemmBackend::Eigen) return "Eigen";
-  if (dlsym(RTLD_DEFAULT, "openblas_get_config")) return "OpenBLAS";
-  if (dlsym(RTLD_DEFAULT, "MKL_Get_Max_Threads")) return "MKL";
-  return "BLIS";
+  return b == GemmBackend::Blas && blas().name ? blas().name : "Eigen";
 }
 
 template <typename T>
