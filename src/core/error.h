@@ -39,6 +39,13 @@ class UnsupportedError : public Error {
   using Error::Error;
 };
 
+// A CUDA, cuBLAS or cuDNN call failed at run time (out of memory, driver trouble, ...).
+// arg() is "ctx"; detail() names the call and carries the library's status string.
+class DeviceError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Raised when the interrupt callback reported a user interrupt; work stopped cleanly.
 class Interrupted : public std::runtime_error {
  public:

@@ -55,6 +55,8 @@ Geometry infer_geometry(const DeconvParams& raw, const Shape& data_shape) {
   g.num_filter = p.num_filter;
   g.num_group = p.num_group;
   g.workspace_mb = p.workspace;
+  g.cudnn_tune = p.cudnn_tune;
+  g.cudnn_off = p.cudnn_off;
   if (g.channels % g.num_group != 0) {
     throw ShapeError("num_group", "the data's channels (" + std::to_string(g.channels) +
                                       ") must be divisible by num_group (" +

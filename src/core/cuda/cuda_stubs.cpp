@@ -14,7 +14,9 @@ namespace {
 
 bool compiled_with_cuda() { return false; }
 int device_count() { return 0; }
+BuildInfo build_info() { return {}; }
 void require_device(int) { no_cuda(); }
+void release_resources() {}
 
 template <typename T>
 void forward(int, const Geometry&, const T*, const T*, const T*, T*, const RunOptions&) {
@@ -24,15 +26,35 @@ template <typename T>
 void backward(int, const Geometry&, const T*, const T*, const T*, T*, T*, T*, const RunOptions&) {
   no_cuda();
 }
+template <typename T>
+void forward_on_device(int, const Geometry&, const T*, const T*, const T*, T*,
+                       const RunOptions&) {
+  no_cuda();
+}
+template <typename T>
+void backward_on_device(int, const Geometry&, const T*, const T*, const T*, T*, T*, T*,
+                        const RunOptions&) {
+  no_cuda();
+}
 
-template void forward<float>(int, const Geometry&, const float*, const float*, const float*,
-                             float*, const RunOptions&);
-template void forward<double>(int, const Geometry&, const double*, const double*, const double*,
-                              double*, const RunOptions&);
-template void backward<float>(int, const Geometry&, const float*, const float*, const float*,
-                              float*, float*, float*, const RunOptions&);
-template void backward<double>(int, const Geometry&, const double*, const double*, const double*,
-                               double*, double*, double*, const RunOptions&);
+DeviceArray device_alloc(int, int64_t, bool) { no_cuda(); }
+DeviceArray device_upload(int, const double*, int64_t, bool) { no_cuda(); }
+void device_download(const DeviceArray&, double*) { no_cuda(); }
+void device_accumulate(const DeviceArray&, const DeviceArray&) { no_cuda(); }
+double benchmark_ms(int, const Geometry&, bool, bool, int) { no_cuda(); }
+
+#define DECONV_INSTANTIATE(T)                                                                  \
+  template void forward<T>(int, const Geometry&, const T*, const T*, const T*, T*,            \
+                           const RunOptions&);                                                 \
+  template void backward<T>(int, const Geometry&, const T*, const T*, const T*, T*, T*, T*,   \
+                            const RunOptions&);                                                \
+  template void forward_on_device<T>(int, const Geometry&, const T*, const T*, const T*, T*,  \
+                                     const RunOptions&);                                       \
+  template void backward_on_device<T>(int, const Geometry&, const T*, const T*, const T*, T*, \
+                                      T*, T*, const RunOptions&);
+DECONV_INSTANTIATE(float)
+DECONV_INSTANTIATE(double)
+#undef DECONV_INSTANTIATE
 
 }  // namespace cuda
 }  // namespace deconv
