@@ -25,3 +25,31 @@ cpp_deconvolution_params <- function(params) {
     .Call(`_deconv_cpp_deconvolution_params`, params)
 }
 
+cpp_gpu_put <- function(x, dtype, device) {
+    .Call(`_deconv_cpp_gpu_put`, x, dtype, device)
+}
+
+cpp_gpu_get <- function(x) {
+    .Call(`_deconv_cpp_gpu_get`, x)
+}
+
+cpp_gpu_accumulate <- function(acc, x) {
+    .Call(`_deconv_cpp_gpu_accumulate`, acc, x)
+}
+
+cpp_gpu_deconvolution <- function(data, weight, bias, params) {
+    .Call(`_deconv_cpp_gpu_deconvolution`, data, weight, bias, params)
+}
+
+cpp_gpu_deconvolution_backward <- function(out_grad, data, weight, bias, params, want_data, want_weight) {
+    .Call(`_deconv_cpp_gpu_deconvolution_backward`, out_grad, data, weight, bias, params, want_data, want_weight)
+}
+
+cpp_gpu_benchmark <- function(data_dim, params, dtype, device, reps, backward) {
+    .Call(`_deconv_cpp_gpu_benchmark`, data_dim, params, dtype, device, reps, backward)
+}
+
+cpp_gpu_release <- function() {
+    invisible(.Call(`_deconv_cpp_gpu_release`))
+}
+

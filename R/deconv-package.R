@@ -12,3 +12,10 @@
 #' @useDynLib deconv, .registration = TRUE
 #' @importFrom Rcpp sourceCpp
 "_PACKAGE"
+
+# GPU handles and cuDNN's algorithm cache live in the shared library; free them before
+# it goes (a no-op in a CPU-only build).
+.onUnload <- function(libpath) {
+  try(cpp_gpu_release(), silent = TRUE)
+  library.dynam.unload("deconv", libpath)
+}

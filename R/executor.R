@@ -218,22 +218,22 @@ mx.exec.forward <- function(exec, is.train = TRUE) {
 }
 
 run_forward <- function(exec, is.train, call) {
-  ctx <- parse_ctx(exec$ctx, call)
+  ops <- executor_ops(parse_ctx(exec$ctx, call), exec$dtype, call)
   values <- new.env(parent = emptyenv())
   for (n in exec$.nodes) {
     key <- as.character(n$id)
     values[[key]] <- if (n$op == "null") {
-      exec$arg.arrays[[n$name]]
+      ops$put(exec$arg.arrays[[n$name]])
     } else {
       ins <- lapply(n$inputs, function(i) values[[as.character(i$id)]])
-      with_node(cpp_deconvolution(ins[[1]], ins[[2]], if (length(ins) > 2) ins[[3]],
-                                  n$params, exec$dtype, ctx$device, ctx$id, threads_option()),
+      with_node(ops$forward(ins[[1]], ins[[2]], if (length(ins) > 2) ins[[3]], n$params),
                 n$name, call)
     }
   }
   heads <- sym_heads(exec$symbol)
-  exec$outputs <- stats::setNames(lapply(heads, function(h) values[[as.character(h$id)]]),
+  exec$outputs <- stats::setNames(lapply(heads, function(h) ops$get(values[[as.character(h$id)]])),
                                   symbol_outputs(exec$symbol))
+  # Node values stay where they were computed (on the GPU for a GPU executor) for backward.
   exec$.values <- values
   exec$.is.train <- isTRUE(is.train)
   invisible(exec)
@@ -251,7 +251,7 @@ mx.exec.backward <- function(exec, out.grads = NULL) {
     deconv_abort("exec", "no forward pass to differentiate: call mx.exec.forward() first",
                  call = call)
   }
-  ctx <- parse_ctx(exec$ctx, call)
+  ops <- executor_ops(parse_ctx(exec$ctx, call), exec$dtype, call)
   outs <- exec$outputs
   if (is.null(out.grads)) {
     out.grads <- lapply(outs, function(o) array(1, dim = dim(o)))
@@ -284,20 +284,18 @@ mx.exec.backward <- function(exec, out.grads = NULL) {
   grads <- new.env(parent = emptyenv())
   add_grad <- function(node, g) {
     key <- as.character(node$id)
-    grads[[key]] <- if (is.null(grads[[key]])) g else grads[[key]] + g
+    grads[[key]] <- if (is.null(grads[[key]])) g else ops$add(grads[[key]], g)
   }
   heads <- sym_heads(exec$symbol)
-  for (i in seq_along(heads)) add_grad(heads[[i]], out.grads[[i]])
+  for (i in seq_along(heads)) add_grad(heads[[i]], ops$put(out.grads[[i]]))
   values <- exec$.values
   for (n in rev(nodes)) {
     key <- as.character(n$id)
     if (n$op == "null" || !needs[[key]] || is.null(grads[[key]])) next
     ins <- lapply(n$inputs, function(i) values[[as.character(i$id)]])
     want <- vapply(n$inputs, function(i) needs[[as.character(i$id)]], TRUE)
-    g <- with_node(cpp_deconvolution_backward(grads[[key]], ins[[1]], ins[[2]],
-                                              if (length(ins) > 2) ins[[3]], n$params,
-                                              exec$dtype, ctx$device, ctx$id, threads_option(),
-                                              want[1], want[2]), n$name, call)
+    g <- with_node(ops$backward(grads[[key]], ins[[1]], ins[[2]], if (length(ins) > 2) ins[[3]],
+                                n$params, want[1], want[2]), n$name, call)
     for (i in which(want)) add_grad(n$inputs[[i]], g[[c("data", "weight", "bias")[i]]])
   }
   # Per argument name (a name could label several variable nodes), the summed gradient.
@@ -305,6 +303,7 @@ mx.exec.backward <- function(exec, out.grads = NULL) {
   for (n in nodes) {
     if (n$op != "null" || reqs[[n$name]] == "null") next
     g <- grads[[as.character(n$id)]]
+    if (!is.null(g)) g <- ops$get(g)
     if (!is.null(g)) by_name[[n$name]] <- if (is.null(by_name[[n$name]])) g else by_name[[n$name]] + g
   }
   grad_arrays <- exec$grad.arrays

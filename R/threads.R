@@ -23,11 +23,18 @@ deconv_threads <- function(n = NULL) {
 
 #' What this build of deconv supports
 #'
-#' @return A list: `cuda` (whether GPU support was compiled in), `devices` (number of
-#'   CUDA devices found), `threads` (default number of CPU threads) and `gemm` (the
-#'   library the CPU kernels use for matrix products, per precision: the optimized BLAS
-#'   R is linked to, such as OpenBLAS, when there is one, else Eigen; setting the
-#'   environment variable `DECONV_GEMM=eigen` before loading forces Eigen).
+#' @return A list:
+#'   * `cuda`: whether GPU support was compiled in (configure found CUDA and cuDNN);
+#'   * `devices`, `device_names`: the number of CUDA devices found and a description of
+#'     each (0 and none without a driver or a device);
+#'   * `cuda_version`, `cudnn_version`: the CUDA and cuDNN versions compiled against;
+#'     `cuda_runtime`, `cudnn_runtime`: the versions of the libraries loaded;
+#'     `cuda_driver`: the CUDA version the driver supports (each `NA` where it does not
+#'     apply, e.g. all of them in a CPU-only build);
+#'   * `threads`: the default number of CPU threads;
+#'   * `gemm`: the library the CPU kernels use for matrix products, per precision: the
+#'     optimized BLAS R is linked to, such as OpenBLAS, when there is one, else Eigen;
+#'     setting the environment variable `DECONV_GEMM=eigen` before loading forces Eigen.
 #' @examples
 #' deconv_info()
 #' @export

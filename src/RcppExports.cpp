@@ -87,6 +87,91 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_gpu_put
+SEXP cpp_gpu_put(SEXP x, std::string dtype, int device);
+RcppExport SEXP _deconv_cpp_gpu_put(SEXP xSEXP, SEXP dtypeSEXP, SEXP deviceSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< std::string >::type dtype(dtypeSEXP);
+    Rcpp::traits::input_parameter< int >::type device(deviceSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_gpu_put(x, dtype, device));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_gpu_get
+SEXP cpp_gpu_get(SEXP x);
+RcppExport SEXP _deconv_cpp_gpu_get(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_gpu_get(x));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_gpu_accumulate
+SEXP cpp_gpu_accumulate(SEXP acc, SEXP x);
+RcppExport SEXP _deconv_cpp_gpu_accumulate(SEXP accSEXP, SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type acc(accSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_gpu_accumulate(acc, x));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_gpu_deconvolution
+SEXP cpp_gpu_deconvolution(SEXP data, SEXP weight, SEXP bias, Rcpp::List params);
+RcppExport SEXP _deconv_cpp_gpu_deconvolution(SEXP dataSEXP, SEXP weightSEXP, SEXP biasSEXP, SEXP paramsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type data(dataSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weight(weightSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type bias(biasSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type params(paramsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_gpu_deconvolution(data, weight, bias, params));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_gpu_deconvolution_backward
+SEXP cpp_gpu_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, SEXP bias, Rcpp::List params, bool want_data, bool want_weight);
+RcppExport SEXP _deconv_cpp_gpu_deconvolution_backward(SEXP out_gradSEXP, SEXP dataSEXP, SEXP weightSEXP, SEXP biasSEXP, SEXP paramsSEXP, SEXP want_dataSEXP, SEXP want_weightSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type out_grad(out_gradSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type data(dataSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weight(weightSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type bias(biasSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type params(paramsSEXP);
+    Rcpp::traits::input_parameter< bool >::type want_data(want_dataSEXP);
+    Rcpp::traits::input_parameter< bool >::type want_weight(want_weightSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_gpu_deconvolution_backward(out_grad, data, weight, bias, params, want_data, want_weight));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_gpu_benchmark
+SEXP cpp_gpu_benchmark(SEXP data_dim, Rcpp::List params, std::string dtype, int device, int reps, bool backward);
+RcppExport SEXP _deconv_cpp_gpu_benchmark(SEXP data_dimSEXP, SEXP paramsSEXP, SEXP dtypeSEXP, SEXP deviceSEXP, SEXP repsSEXP, SEXP backwardSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type data_dim(data_dimSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type params(paramsSEXP);
+    Rcpp::traits::input_parameter< std::string >::type dtype(dtypeSEXP);
+    Rcpp::traits::input_parameter< int >::type device(deviceSEXP);
+    Rcpp::traits::input_parameter< int >::type reps(repsSEXP);
+    Rcpp::traits::input_parameter< bool >::type backward(backwardSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_gpu_benchmark(data_dim, params, dtype, device, reps, backward));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_gpu_release
+void cpp_gpu_release();
+RcppExport SEXP _deconv_cpp_gpu_release() {
+BEGIN_RCPP
+    cpp_gpu_release();
+    return R_NilValue;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_deconv_cpp_deconvolution", (DL_FUNC) &_deconv_cpp_deconvolution, 8},
@@ -95,6 +180,13 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deconv_cpp_deconv_info", (DL_FUNC) &_deconv_cpp_deconv_info, 0},
     {"_deconv_cpp_last_temp_bytes", (DL_FUNC) &_deconv_cpp_last_temp_bytes, 0},
     {"_deconv_cpp_deconvolution_params", (DL_FUNC) &_deconv_cpp_deconvolution_params, 1},
+    {"_deconv_cpp_gpu_put", (DL_FUNC) &_deconv_cpp_gpu_put, 3},
+    {"_deconv_cpp_gpu_get", (DL_FUNC) &_deconv_cpp_gpu_get, 1},
+    {"_deconv_cpp_gpu_accumulate", (DL_FUNC) &_deconv_cpp_gpu_accumulate, 2},
+    {"_deconv_cpp_gpu_deconvolution", (DL_FUNC) &_deconv_cpp_gpu_deconvolution, 4},
+    {"_deconv_cpp_gpu_deconvolution_backward", (DL_FUNC) &_deconv_cpp_gpu_deconvolution_backward, 7},
+    {"_deconv_cpp_gpu_benchmark", (DL_FUNC) &_deconv_cpp_gpu_benchmark, 6},
+    {"_deconv_cpp_gpu_release", (DL_FUNC) &_deconv_cpp_gpu_release, 0},
     {NULL, NULL, 0}
 };
 

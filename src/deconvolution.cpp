@@ -165,9 +165,19 @@ SEXP cpp_deconvolution_shape(SEXP data_dim, Rcpp::List params) {
 
 // [[Rcpp::export(rng = false)]]
 Rcpp::List cpp_deconv_info() {
+  const cuda::BuildInfo b = cuda::build_info();
+  auto version = [](const std::string& v) {
+    return v.empty() ? Rcpp::CharacterVector::create(NA_STRING) : Rcpp::CharacterVector::create(v);
+  };
   return Rcpp::List::create(
       Rcpp::Named("cuda") = cuda::compiled_with_cuda(),
-      Rcpp::Named("devices") = cuda::device_count(),
+      Rcpp::Named("devices") = static_cast<int>(b.devices.size()),
+      Rcpp::Named("device_names") = Rcpp::CharacterVector(b.devices.begin(), b.devices.end()),
+      Rcpp::Named("cuda_version") = version(b.cuda_compiled),
+      Rcpp::Named("cuda_runtime") = version(b.cuda_runtime),
+      Rcpp::Named("cuda_driver") = version(b.cuda_driver),
+      Rcpp::Named("cudnn_version") = version(b.cudnn_compiled),
+      Rcpp::Named("cudnn_runtime") = version(b.cudnn_runtime),
       Rcpp::Named("threads") = resolve_threads(0),
       Rcpp::Named("gemm") = Rcpp::CharacterVector::create(
           Rcpp::Named("float64") = cpu::gemm_backend_name(cpu::gemm_backend<double>()),

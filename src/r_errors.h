@@ -30,6 +30,8 @@ SEXP guarded(F&& f) {
     return error_value(e, "deconv_shape_error");
   } catch (const UnsupportedError& e) {
     return error_value(e, "deconv_unsupported_error");
+  } catch (const DeviceError& e) {
+    return error_value(e, "deconv_device_error");
   } catch (const Interrupted&) {
     throw Rcpp::internal::InterruptedException();
   }

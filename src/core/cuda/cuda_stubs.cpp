@@ -41,7 +41,7 @@ DeviceArray device_alloc(int, int64_t, bool) { no_cuda(); }
 DeviceArray device_upload(int, const double*, int64_t, bool) { no_cuda(); }
 void device_download(const DeviceArray&, double*) { no_cuda(); }
 void device_accumulate(const DeviceArray&, const DeviceArray&) { no_cuda(); }
-double benchmark_ms(int, const Geometry&, bool, bool, int) { no_cuda(); }
+double benchmark_ms(int, const Geometry&, bool, bool, bool, int) { no_cuda(); }
 
 #define DECONV_INSTANTIATE(T)                                                                  \
   template void forward<T>(int, const Geometry&, const T*, const T*, const T*, T*,            \

@@ -70,7 +70,8 @@ void backward_on_device(int device, const Geometry& g, const T* out_grad, const 
 
 // Median milliseconds of `reps` passes ("forward" or "backward", all gradients) on random
 // device arrays after a warm-up, timed with CUDA events: the benchmark's kernel time.
-double benchmark_ms(int device, const Geometry& g, bool f32, bool backward_pass, int reps);
+double benchmark_ms(int device, const Geometry& g, bool f32, bool with_bias, bool backward_pass,
+                    int reps);
 
 }  // namespace cuda
 }  // namespace deconv
