@@ -1,6 +1,7 @@
 // Tests of the CPU kernels (src/core/cpu) through the dispatch (src/core/dispatch.h):
 // forward and backward against a direct-loop reference written here from the definition
-// of a transposed convolution, over seeded random cases covering every layout.
+// of a transposed convolution, over seeded random cases covering every layout (the
+// generator and the comparison helpers are in random_cases.h, shared with the GPU tests).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,88 +20,13 @@
 #include "core/error.h"
 #include "core/params.h"
 #include "core/shape.h"
+#include "random_cases.h"
 #include "test_helpers.h"
 
 using namespace deconv;
+using namespace deconv_test;  // Case, make_case, random_case, close, exact, ...
 
 namespace {
-
-// ---- a test case -----------------------------------------------------------------------
-
-struct Case {
-  Layout layout = Layout::NCHW;  // the layout the data is in
-  bool layout_given = true;      // false: leave DeconvParams::layout at None (default)
-  int rank = 2;
-  int64_t N = 1, G = 1, Cg = 1, Fg = 1;
-  // Spatial tuples in MXNet order, `rank` entries each.
-  Tuple in, kernel, stride, dilate, pad, adj, target;
-  bool bias = false;
-  int64_t workspace = 512;
-
-  int64_t C() const { return G * Cg; }
-  int64_t F() const { return G * Fg; }
-
-  DeconvParams params() const {
-    DeconvParams p;
-    p.kernel = kernel;
-    p.stride = stride;
-    p.dilate = dilate;
-    p.pad = pad;
-    p.adj = adj;
-    p.target_shape = target;
-    p.num_filter = F();
-    p.num_group = G;
-    p.no_bias = !bias;
-    p.workspace = workspace;
-    p.layout = layout_given ? layout : Layout::None;
-    return p;
-  }
-  Shape data_shape() const {
-    Shape s{N};
-    const bool last = layout_channels_last(layout);
-    if (!last) s.push_back(C());
-    s.insert(s.end(), in.begin(), in.end());
-    if (last) s.push_back(C());
-    return s;
-  }
-  std::string str() const {
-    auto t = [](const Tuple& v) {
-      std::ostringstream os;
-      os << "(";
-      for (size_t i = 0; i < v.size(); ++i) os << (i ? "," : "") << v[i];
-      os << ")";
-      return os.str();
-    };
-    std::ostringstream os;
-    os << layout_name(layout) << (layout_given ? "" : "[default]") << " N=" << N << " G=" << G
-       << " Cg=" << Cg << " Fg=" << Fg << " in=" << t(in) << " kernel=" << t(kernel)
-       << " stride=" << t(stride) << " dilate=" << t(dilate) << " pad=" << t(pad)
-       << " adj=" << t(adj) << " target=" << t(target) << " bias=" << bias
-       << " workspace=" << workspace;
-    return os.str();
-  }
-};
-
-Case make_case(Layout layout, int64_t N, int64_t G, int64_t Cg, int64_t Fg, Tuple in,
-               Tuple kernel, Tuple stride, Tuple dilate, Tuple pad, Tuple adj, bool bias,
-               int64_t workspace = 512) {
-  Case c;
-  c.layout = layout;
-  c.rank = layout_rank(layout);
-  c.N = N;
-  c.G = G;
-  c.Cg = Cg;
-  c.Fg = Fg;
-  c.in = std::move(in);
-  c.kernel = std::move(kernel);
-  c.stride = std::move(stride);
-  c.dilate = std::move(dilate);
-  c.pad = std::move(pad);
-  c.adj = std::move(adj);
-  c.bias = bias;
-  c.workspace = workspace;
-  return c;
-}
 
 // ---- the reference ---------------------------------------------------------------------
 
@@ -223,65 +149,6 @@ struct Ref {
   }
 };
 
-// ---- comparison ------------------------------------------------------------------------
-
-template <typename T>
-double tolerance() {
-  return std::is_same<T, double>::value ? 1e-10 : 1e-4;
-}
-
-// max|got - ref| <= tol * max|ref| (and every value finite).
-template <typename T>
-::testing::AssertionResult close(const char* what, const std::vector<T>& got,
-                                 const std::vector<double>& ref) {
-  if (got.size() != ref.size())
-    return ::testing::AssertionFailure() << what << ": size " << got.size() << " vs "
-                                         << ref.size();
-  double scale = 0, worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < ref.size(); ++i) scale = std::max(scale, std::abs(ref[i]));
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double g = static_cast<double>(got[i]);
-    if (!std::isfinite(g))
-      return ::testing::AssertionFailure() << what << "[" << i << "] = " << g
-                                           << " (not written?), expected " << ref[i];
-    const double e = std::abs(g - ref[i]);
-    if (e > worst) {
-      worst = e;
-      at = i;
-    }
-  }
-  if (worst > tolerance<T>() * std::max(scale, 1e-300))
-    return ::testing::AssertionFailure()
-           << what << ": max error " << worst << " at [" << at << "] (got " << got[at]
-           << ", expected " << ref[at] << "), max|ref| = " << scale;
-  return ::testing::AssertionSuccess();
-}
-
-std::vector<double> random_values(int64_t n, std::mt19937_64& rng) {
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::vector<double> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
-
-// Values as the type T holds them, and the same values back in double for the reference.
-template <typename T>
-std::vector<T> as(const std::vector<double>& v) {
-  return std::vector<T>(v.begin(), v.end());
-}
-template <typename T>
-std::vector<double> exact(const std::vector<double>& v) {
-  std::vector<double> r(v.size());
-  for (size_t i = 0; i < v.size(); ++i) r[i] = static_cast<double>(static_cast<T>(v[i]));
-  return r;
-}
-
-template <typename T>
-std::vector<T> poisoned(int64_t n) {
-  return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
-}
-
 struct Inputs {
   std::vector<double> x, w, b, dy;
 };
@@ -344,86 +211,6 @@ void check_all(const Case& c, uint64_t seed, std::initializer_list<int> threads 
     check_case<double>(c, g, r, raw, t);
     check_case<float>(c, g, r, raw, t);
   }
-}
-
-// ---- random cases ----------------------------------------------------------------------
-
-Case random_case(int index) {
-  std::mt19937_64 rng(0x5eed0000u + static_cast<uint64_t>(index));
-  auto uni = [&](int64_t lo, int64_t hi) {
-    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
-  };
-  static const Layout layouts[] = {Layout::NCW, Layout::NCHW, Layout::NCDHW, Layout::NHWC,
-                                   Layout::NDHWC};
-  Case c;
-  c.layout = layouts[index % 5];  // every layout equally often
-  c.rank = layout_rank(c.layout);
-  c.layout_given = layout_channels_last(c.layout) || uni(0, 2) != 0;
-  c.N = uni(1, 3);
-  switch (uni(0, 3)) {
-    case 0:  // no groups
-      c.G = 1;
-      c.Cg = uni(1, 4);
-      c.Fg = uni(1, 4);
-      break;
-    case 1:  // grouped
-      c.G = uni(2, 3);
-      c.Cg = uni(1, 3);
-      c.Fg = uni(1, 3);
-      break;
-    case 2:  // depthwise: one input channel per group
-      c.G = uni(2, 5);
-      c.Cg = 1;
-      c.Fg = uni(1, 2);
-      break;
-    default:  // wider
-      c.G = uni(1, 2);
-      c.Cg = uni(4, 8);
-      c.Fg = uni(3, 6);
-      break;
-  }
-  const int64_t max_in = c.rank == 1 ? 12 : c.rank == 2 ? 7 : 4;
-  const int64_t max_k = c.rank == 3 ? 3 : 4;
-  // Sometimes leave stride/dilate/pad/adj unset (defaults: 1, 1, 0, 0).
-  const bool defaults = uni(0, 5) == 0;
-  const bool use_target = !defaults && uni(0, 3) == 0;
-  for (int i = 0; i < c.rank; ++i) {
-    const int64_t in = uni(1, max_in), k = uni(1, max_k);
-    const int64_t s = defaults ? 1 : uni(1, 3);
-    const int64_t d = defaults || uni(0, 3) != 0 ? 1 : uni(2, 3);
-    const int64_t full = s * (in - 1) + d * (k - 1) + 1;
-    c.in.push_back(in);
-    c.kernel.push_back(k);
-    c.stride.push_back(s);
-    c.dilate.push_back(d);
-    int64_t t = 0;
-    if (use_target && uni(0, 3) != 0) t = uni(std::max<int64_t>(1, full - 5), full);
-    c.target.push_back(t);
-    if (defaults) {
-      c.pad.push_back(0);
-      c.adj.push_back(0);
-    } else if (t != 0) {
-      // Not used in this dimension: anything non-negative, adj even >= stride.
-      c.pad.push_back(uni(0, 3));
-      c.adj.push_back(uni(0, s + 1));
-    } else {
-      const int64_t a = uni(0, s - 1);
-      // pad as large as keeps the output positive, so taps fall off both ends.
-      const int64_t pmax = std::min(d * (k - 1) + 1, (full - 1 + a) / 2);
-      c.adj.push_back(a);
-      c.pad.push_back(uni(0, std::max<int64_t>(0, pmax)));
-    }
-  }
-  if (defaults) {
-    c.stride.clear();
-    c.dilate.clear();
-    c.pad.clear();
-    c.adj.clear();
-  }
-  if (!use_target) c.target.clear();
-  c.bias = uni(0, 1) == 1;
-  c.workspace = uni(0, 2) == 0 ? 0 : 512;  // 0: one input position per tile
-  return c;
 }
 
 class RandomCase : public ::testing::TestWithParam<int> {};
@@ -763,11 +550,18 @@ TEST(DeconvCpu, InterruptCallbackReturningFalseIsPolled) {
   EXPECT_TRUE(close("out", y, r.forward(in.x, in.w, &in.b)));
 }
 
-// ---- GPU context in a CPU-only build -------------------------------------------------------
+// ---- GPU context the build or machine cannot serve ------------------------------------------
 
+// A CPU-only build refuses every GPU device ("no GPU support"); a CUDA build refuses device
+// numbers at or beyond device_count() (every one on a machine without a device). Either way
+// it is UnsupportedError on "ctx", raised before anything is written.
 TEST(DeconvDispatch, GpuContextUnsupported) {
-  EXPECT_FALSE(cuda::compiled_with_cuda());
-  EXPECT_EQ(cuda::device_count(), 0);
+  const bool built = cuda::compiled_with_cuda();
+  const int n = cuda::device_count();
+  if (!built) {
+    EXPECT_EQ(n, 0);
+  }
+  const std::string why = built ? "" : "GPU";  // the CUDA build words it its own way
   const Case c = make_case(Layout::NCHW, 1, 1, 2, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {0, 0},
                            {0, 0}, true);
   const Geometry g = infer_geometry(c.params(), c.data_shape());
@@ -779,16 +573,16 @@ TEST(DeconvDispatch, GpuContextUnsupported) {
   Context gpu;
   gpu.device = Device::GPU;
   RunOptions opts;
-  for (int id : {0, 1}) {
+  for (int id : {n, n + 1}) {
     gpu.device_id = id;
     EXPECT_DECONV_ERROR(UnsupportedError,
                         deconvolution_forward<float>(gpu, g, xf.data(), wf.data(), bf.data(),
                                                      yf.data(), opts),
-                        "ctx", "GPU");
+                        "ctx", why);
     EXPECT_DECONV_ERROR(UnsupportedError,
                         deconvolution_forward<double>(gpu, g, xd.data(), wd.data(), bd.data(),
                                                       yd.data(), opts),
-                        "ctx", "GPU");
+                        "ctx", why);
     EXPECT_DECONV_ERROR(UnsupportedError,
                         deconvolution_backward<float>(gpu, g, yf.data(), xf.data(), wf.data(),
                                                       xf.data(), wf.data(), bf.data(), opts),
@@ -801,7 +595,7 @@ TEST(DeconvDispatch, GpuContextUnsupported) {
   // Nothing was written.
   EXPECT_TRUE(std::all_of(yf.begin(), yf.end(), [](float v) { return v == -7; }));
   EXPECT_TRUE(std::all_of(xd.begin(), xd.end(), [](double v) { return v == 1; }));
-  EXPECT_DECONV_ERROR(UnsupportedError, cuda::require_device(0), "ctx", "");
+  EXPECT_DECONV_ERROR(UnsupportedError, cuda::require_device(n), "ctx", "");
 }
 
 }  // namespace
