@@ -17,6 +17,10 @@
 # DECONV_CUDA_LIBDIRS (the folders of libcudart/libcublas, each once), DECONV_CUDNN_INCDIR,
 # DECONV_CUDNN_LIBDIR, DECONV_CUDNN_VERSION ("9.19.0").
 #
+# deconv_cuda_sources prints the objects of the CUDA sources, relative to src/
+# ("core/cuda/x.o ..."): every src/core/cuda/*.cpp except cuda_stubs.cpp and every *.cu;
+# nothing when there are none. Run from the package root.
+#
 # deconv_cuda_archs sets DECONV_CUDA_ARCH_LIST ("80 90"; from DECONV_CUDA_ARCHS, numbers
 # separated by spaces or commas), DECONV_GENCODE (nvcc -gencode flags: code for each,
 # PTX for the last) and DECONV_CUDA_ARCH_DESC ("sm_80 sm_90 + PTX"), or returns 1 with
@@ -143,6 +147,17 @@ deconv_find_cuda() {
   fi
   DECONV_CUDA_FOUND=yes
   return 0
+}
+
+deconv_cuda_sources() {
+  _objs=""
+  for _f in src/core/cuda/*.cpp src/core/cuda/*.cu; do
+    [ -f "$_f" ] || continue
+    case $_f in */cuda_stubs.cpp) continue ;; esac
+    _o=${_f#src/}
+    _objs="$_objs ${_o%.*}.o"
+  done
+  echo "${_objs# }"
 }
 
 deconv_cuda_archs() {
