@@ -74,41 +74,33 @@ deconv_find_cuda() {
   DECONV_CUDA_LIBDIRS="" DECONV_CUDNN_INCDIR="" DECONV_CUDNN_LIBDIR="" DECONV_CUDNN_VERSION=""
 
   # ---- nvcc and the CUDA root ----
+  # Candidates in order; the first nvcc that runs and sits in a complete CUDA tree wins.
   if [ -n "${CUDA_HOME:-}" ]; then
-    if [ -x "$CUDA_HOME/bin/nvcc" ]; then
-      DECONV_NVCC=$CUDA_HOME/bin/nvcc
-    else
-      DECONV_CUDA_WHY="CUDA_HOME=$CUDA_HOME has no bin/nvcc"
-      return 1
-    fi
-  elif _p=$(command -v nvcc 2>/dev/null) && [ -n "$_p" ]; then
-    DECONV_NVCC=$_p
-  elif [ -x /usr/local/cuda/bin/nvcc ]; then
-    DECONV_NVCC=/usr/local/cuda/bin/nvcc
+    _cands=$CUDA_HOME/bin/nvcc
+    _none="CUDA_HOME=$CUDA_HOME has no bin/nvcc"
   else
-    DECONV_CUDA_WHY="no nvcc found in CUDA_HOME, PATH or /usr/local/cuda"
-    return 1
+    _cands="$(command -v nvcc 2>/dev/null || true) /usr/local/cuda/bin/nvcc"
+    _none="no nvcc found in CUDA_HOME, PATH or /usr/local/cuda"
   fi
-  DECONV_CUDA_ROOT=$(cd "$(dirname "$DECONV_NVCC")/.." && pwd)
-  if ! deconv_check_cuda_root "$DECONV_CUDA_ROOT"; then
-    # nvcc on PATH may be a link into the real tree (/usr/bin/nvcc -> /opt/cuda/bin/nvcc).
-    _real=$(readlink -f "$DECONV_NVCC" 2>/dev/null || true)
-    _why=$DECONV_CUDA_WHY
-    if [ -n "$_real" ] && [ "$_real" != "$DECONV_NVCC" ]; then
-      _root=$(cd "$(dirname "$_real")/.." && pwd)
+  _first_why=""
+  for _nvcc in $_cands; do
+    [ -x "$_nvcc" ] || continue
+    _ver=$("$_nvcc" --version 2>/dev/null |
+      sed -n 's/.*release \([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' | head -n 1)
+    [ -n "$_ver" ] || continue
+    # The tree above bin/; for a link (/usr/bin/nvcc -> /opt/cuda/bin/nvcc), its target's.
+    for _n in "$_nvcc" "$(readlink -f "$_nvcc" 2>/dev/null || true)"; do
+      [ -n "$_n" ] || continue
+      _root=$(cd "$(dirname "$_n")/.." && pwd)
       if deconv_check_cuda_root "$_root"; then
-        DECONV_CUDA_ROOT=$_root DECONV_NVCC=$_real
-      else
-        DECONV_CUDA_WHY=$_why; return 1
+        DECONV_NVCC=$_n DECONV_CUDA_ROOT=$_root DECONV_CUDA_VERSION=$_ver
+        break 2
       fi
-    else
-      return 1
-    fi
-  fi
-  DECONV_CUDA_VERSION=$("$DECONV_NVCC" --version 2>/dev/null |
-    sed -n 's/.*release \([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' | head -n 1)
-  if [ -z "$DECONV_CUDA_VERSION" ]; then
-    DECONV_CUDA_WHY="could not read the CUDA version from '$DECONV_NVCC --version'"
+      [ -n "$_first_why" ] || _first_why=$DECONV_CUDA_WHY
+    done
+  done
+  if [ -z "$DECONV_NVCC" ]; then
+    DECONV_CUDA_WHY=${_first_why:-$_none}
     return 1
   fi
   if [ "${DECONV_CUDA_VERSION%%.*}" -lt 12 ]; then

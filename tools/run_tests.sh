@@ -21,7 +21,7 @@ mkdir -p "$build"
 build_abs=$(cd "$build" && pwd)
 
 passed=0 failed=0 skipped=0
-parts=()
+parts=() failed_builds=()
 # add LABEL PASSED FAILED SKIPPED: one part's counts, summed into the totals.
 add() {
   parts+=("$(printf '%-34s %d passed, %d failed, %d skipped' "$1:" "$2" "$3" "$4")")
@@ -129,6 +129,7 @@ cxx_tests() {
      ! cmake --build "$dir" -j"$jobs"; then
     echo "C++ tests ($label): the CMake configure or build failed (counted as 1 failure)"
     add "C++ tests, $label" 0 1 0
+    failed_builds+=("$label")
     return
   fi
   ctest --test-dir "$dir" --output-on-failure 2>&1 | tee "$log"
@@ -192,6 +193,7 @@ if [[ $tested_cuda == yes ]]; then
   esac
   desc="CUDA"
   [[ -n $DECONV_CUDA_VERSION ]] && desc="CUDA $DECONV_CUDA_VERSION + cuDNN $DECONV_CUDNN_VERSION"
+  [[ " ${failed_builds[*]} " == *" CUDA build "* ]] && gpu="its C++ build FAILED; $gpu"
   builds+=("$desc ($gpu)")
 fi
 [[ $tested_cpu == yes ]] && builds+=("CPU-only")
