@@ -2,9 +2,11 @@
 # from a fresh machine (as root, or as a user with sudo for the system packages).
 #
 #   make deps     install missing Debian packages (R, Rcpp, RcppEigen, testthat, ...)
-#   make install  build and install the package (R CMD INSTALL; runs ./configure)
+#   make install  build and install the package (R CMD INSTALL; runs ./configure, which
+#                 adds GPU support when it finds CUDA and cuDNN; DECONV_CUDA=0 turns it off)
 #   make demo     upsample the R logo 2x and 4x into $(DEMO_DIR)
-#   make test     R tests + C++ (GoogleTest) tests; last line "N passed, N failed, N skipped"
+#   make test     R tests + C++ (GoogleTest) tests, of the CUDA and the CPU-only builds when
+#                 CUDA is found; last line "N passed, N failed, N skipped"
 #   make check    R CMD build + R CMD check --as-cran --no-manual
 #   make bench    run inst/bench/bench.R, if present
 #   make clean    remove build outputs
@@ -96,6 +98,7 @@ install: deps docs
 	@if [ "$(VERBOSE)" = 1 ]; then \
 	  MAKEFLAGS=-j$(JOBS) R CMD INSTALL $(INSTALL_FLAGS) . 2>&1 | tee $(BUILD)/install.log; \
 	elif MAKEFLAGS=-j$(JOBS) R CMD INSTALL $(INSTALL_FLAGS) . >$(BUILD)/install.log 2>&1; then \
+	  grep -E '^deconv: GPU support' $(BUILD)/install.log || true; \
 	  grep -E '^\* (installing to|DONE)' $(BUILD)/install.log; \
 	  echo "  $$(grep -c 'warning:' $(BUILD)/install.log || true) compiler warning(s), $$(grep 'warning:' $(BUILD)/install.log | grep -vc '/RcppEigen/include/' || true) outside RcppEigen's headers"; \
 	else \

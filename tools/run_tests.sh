@@ -1,60 +1,207 @@
 #!/usr/bin/env bash
-# Runs deconv's tests and prints one summary line last:
+# Runs deconv's tests on every build this machine can make and prints one summary line
+# last:
 #   N passed, N failed, N skipped
-# R: tests/testthat against the installed package, counted per test_that() block
-#    (tools/run_tests.R). C++: tests/gtest built with CMake and run by ctest, counted
-#    per ctest test (a failed CMake configure or build counts as one failed test).
+# R: tests/testthat against an installed package, counted per test_that() block
+#    (tools/run_tests.R). C++: tests/gtest built with CMake and run by ctest, counted per
+#    ctest test. A build that fails (CMake configure or build, R CMD INSTALL) counts as one
+#    failed test, and the script goes on.
+# Builds: when CUDA and cuDNN are found (tools/find_cuda.sh, as ./configure finds them;
+# DECONV_CUDA=0 turns this off), both the GPU build and a CPU-only build are tested:
+#   R    the installed package (`make install` builds it with CUDA), and a CPU-only build
+#        (DECONV_CUDA=0) installed into $BUILD_DIR/lib-cpu;
+#   C++  $BUILD_DIR/gtest (CPU-only) and $BUILD_DIR/gtest-cuda (-DDECONV_WITH_CUDA=ON).
+# Without CUDA, only the CPU-only build (the installed package and $BUILD_DIR/gtest).
 # Exit status: 0 when nothing failed. Run from anywhere; expects the package installed.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 build=${BUILD_DIR:-build}
 jobs=${JOBS:-2}
 mkdir -p "$build"
+build_abs=$(cd "$build" && pwd)
 
-# ---- R ----------------------------------------------------------------------
-echo "== R tests (tests/testthat)"
-counts=$build/r-test-counts
-rm -f "$counts"
-Rscript tools/run_tests.R tests/testthat "$counts"
-if [[ -s $counts ]]; then
-  read -r r_pass r_fail r_skip < "$counts"
+passed=0 failed=0 skipped=0
+parts=() failed_builds=()
+# add LABEL PASSED FAILED SKIPPED: one part's counts, summed into the totals.
+add() {
+  parts+=("$(printf '%-34s %d passed, %d failed, %d skipped' "$1:" "$2" "$3" "$4")")
+  passed=$((passed + $2)) failed=$((failed + $3)) skipped=$((skipped + $4))
+}
+
+# ---- Is there CUDA? (the same rules as ./configure) ---------------------------------
+# shellcheck source=tools/find_cuda.sh
+. tools/find_cuda.sh
+case ${DECONV_CUDA:-auto} in
+  0|no|false|off|FALSE|OFF) have_cuda=no cuda_why="DECONV_CUDA=$DECONV_CUDA" ;;
+  *) if deconv_find_cuda; then have_cuda=yes; else have_cuda=no cuda_why=$DECONV_CUDA_WHY; fi ;;
+esac
+if [[ $have_cuda == yes && -z $(deconv_cuda_sources) ]]; then
+  have_cuda=no cuda_why="src/core/cuda has no CUDA sources, only the stubs"
+fi
+if [[ $have_cuda == yes ]]; then
+  cuda_desc="CUDA $DECONV_CUDA_VERSION + cuDNN $DECONV_CUDNN_VERSION"
+  echo "== CUDA found: $cuda_desc ($DECONV_CUDA_ROOT); testing the CUDA and the CPU-only builds"
 else
-  echo "R tests: the runner wrote no counts (counted as 1 failure)"
-  r_pass=0 r_fail=1 r_skip=0
+  echo "== CUDA not used ($cuda_why); testing the CPU-only build"
 fi
 
-# ---- C++ --------------------------------------------------------------------
-c_pass=0 c_fail=0 c_skip=0
-echo "== C++ tests (tests/gtest)"
-if [[ ! -f tests/gtest/CMakeLists.txt ]]; then
-  echo "C++ tests: skipped, tests/gtest has no CMakeLists.txt"
-elif ! cmake -S tests/gtest -B "$build/gtest" -DCMAKE_BUILD_TYPE=Release ||
-     ! cmake --build "$build/gtest" -j"$jobs"; then
-  echo "C++ tests: the CMake configure or build failed (counted as 1 failure)"
-  c_fail=1
-else
-  log=$build/ctest.log
-  ctest --test-dir "$build/gtest" --output-on-failure 2>&1 | tee "$log"
-  ctest_rc=${PIPESTATUS[0]}
+# ---- R ----------------------------------------------------------------------------
+# R_LIBS with library $1 first ("" leaves it as it is).
+r_libs() { if [[ -n $1 ]]; then echo "$1${R_LIBS:+:$R_LIBS}"; else echo "${R_LIBS:-}"; fi; }
+
+# Which build of deconv R loads with library $1 first: prints "cuda devices path", e.g.
+# "TRUE 0 /usr/local/lib/R/site-library/deconv".
+r_build_info() {
+  R_LIBS=$(r_libs "$1") Rscript -e \
+    'i <- deconv::deconv_info(); cat(i$cuda, i$devices, find.package("deconv"), "\n")' \
+    2>/dev/null
+}
+
+# r_tests LABEL LIB_PREFIX TAG: runs the R tests against the build R loads with that path.
+r_tests() {
+  local label=$1 lib=$2 counts=$build/r-test-counts-$3 p f s
+  rm -f "$counts"
+  R_LIBS=$(r_libs "$lib") Rscript tools/run_tests.R tests/testthat "$counts"
+  if [[ -s $counts ]]; then
+    read -r p f s < "$counts"
+  else
+    echo "R tests ($label): the runner wrote no counts (counted as 1 failure)"
+    p=0 f=1 s=0
+  fi
+  add "R tests, $label" "$p" "$f" "$s"
+}
+
+installed=$(r_build_info "")
+read -r inst_cuda inst_devices inst_path <<< "${installed:-NA NA NA}"
+tested_cuda=no tested_cpu=no gpu_devices=""
+case $inst_cuda in
+  TRUE)
+    gpu_devices=$inst_devices
+    echo "== R tests, CUDA build (installed: $inst_path; $inst_devices CUDA device(s))"
+    r_tests "CUDA build" "" cuda
+    tested_cuda=yes
+    # The same sources built without CUDA, into a private library. --clean leaves no
+    # CPU-only objects behind in src/ for a later install.
+    lib_cpu=$build_abs/lib-cpu log=$build/install-cpu.log
+    echo "== R tests, CPU-only build (DECONV_CUDA=0 R CMD INSTALL into $build/lib-cpu; log: $log)"
+    rm -rf "$lib_cpu" && mkdir -p "$lib_cpu"
+    if DECONV_CUDA=0 MAKEFLAGS=-j$jobs R CMD INSTALL --preclean --clean -l "$lib_cpu" . \
+         > "$log" 2>&1; then
+      grep -E '^deconv: GPU support' "$log" || true
+      read -r cpu_cuda _ cpu_path <<< "$(r_build_info "$lib_cpu")"
+      if [[ $cpu_cuda == FALSE && $cpu_path == "$lib_cpu/deconv" ]]; then
+        r_tests "CPU-only build" "$lib_cpu" cpu
+        tested_cpu=yes
+      else
+        echo "R tests (CPU-only build): R loads the wrong build ($cpu_cuda, $cpu_path)" \
+             "(counted as 1 failure)"
+        add "R tests, CPU-only build" 0 1 0
+      fi
+    else
+      tail -n 30 "$log"
+      echo "R tests (CPU-only build): R CMD INSTALL failed (counted as 1 failure; log: $log)"
+      add "R tests, CPU-only build" 0 1 0
+    fi
+    ;;
+  FALSE)
+    echo "== R tests, CPU-only build (installed: $inst_path)"
+    r_tests "CPU-only build" "" cpu
+    tested_cpu=yes
+    if [[ $have_cuda == yes ]]; then
+      echo "R tests: the installed deconv was built without CUDA although CUDA was found" \
+           "(installed with DECONV_CUDA=0?); its CUDA build is not tested"
+    fi
+    ;;
+  *)
+    # Not installed or not loadable: the runner says why and counts it.
+    echo "== R tests (deconv did not load; is it installed?)"
+    r_tests "installed build" "" installed
+    ;;
+esac
+
+# ---- C++ --------------------------------------------------------------------------
+# cxx_tests LABEL DIR CMAKE_ARGS...: configures, builds and runs tests/gtest in DIR.
+cxx_tests() {
+  local label=$1 dir=$2 log=$2.ctest.log p=0 f=0 s=0 rc summary total skip dis
+  shift 2
+  echo "== C++ tests, $label ($dir)"
+  if ! cmake -S tests/gtest -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" ||
+     ! cmake --build "$dir" -j"$jobs"; then
+    echo "C++ tests ($label): the CMake configure or build failed (counted as 1 failure)"
+    add "C++ tests, $label" 0 1 0
+    failed_builds+=("$label")
+    return
+  fi
+  ctest --test-dir "$dir" --output-on-failure 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
   # "75% tests passed, 1 tests failed out of 4": the total counts skipped tests (as
   # passed) but not disabled ones; both are listed under "did not run".
   summary=$(grep -Eo '[0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
   if [[ -n $summary ]]; then
-    read -r c_fail _ _ _ _ total <<< "$summary"
-    skipped=$(grep -cE '^[[:space:]]+[0-9]+ - .* \(Skipped\)$' "$log")
-    disabled=$(grep -cE '^[[:space:]]+[0-9]+ - .* \(Disabled\)$' "$log")
-    c_pass=$((total - c_fail - skipped))
-    c_skip=$((skipped + disabled))
+    read -r f _ _ _ _ total <<< "$summary"
+    skip=$(grep -cE '^[[:space:]]+[0-9]+ - .* \(Skipped\)$' "$log")
+    dis=$(grep -cE '^[[:space:]]+[0-9]+ - .* \(Disabled\)$' "$log")
+    p=$((total - f - skip)) s=$((skip + dis))
   elif grep -q 'No tests were found' "$log"; then
-    echo "C++ tests: ctest found no tests"
+    echo "C++ tests ($label): ctest found no tests"
   fi
-  if [[ $ctest_rc != 0 && $c_fail == 0 ]]; then
-    echo "C++ tests: ctest exited with status $ctest_rc (counted as 1 failure)"
-    c_fail=1
+  if [[ $rc != 0 && $f == 0 ]]; then
+    echo "C++ tests ($label): ctest exited with status $rc (counted as 1 failure)"
+    f=1
   fi
-  echo "C++ tests (ctest tests): $c_pass passed, $c_fail failed, $c_skip skipped"
+  add "C++ tests, $label" "$p" "$f" "$s"
+}
+
+if [[ ! -f tests/gtest/CMakeLists.txt ]]; then
+  echo "C++ tests: skipped, tests/gtest has no CMakeLists.txt"
+else
+  cxx_tests "CPU-only build" "$build/gtest" -DDECONV_WITH_CUDA=OFF
+  tested_cpu=yes
+  if [[ $have_cuda == yes ]]; then
+    # The CUDA that find_cuda.sh found (CUDACXX counts when the build folder is new),
+    # its cuDNN, and DECONV_CUDA_ARCHS as CMake architectures ("80 90" -> "80-real;90").
+    args=(-DDECONV_WITH_CUDA=ON "-DDECONV_CUDNN_INCLUDE_DIR=$DECONV_CUDNN_INCDIR"
+          "-DDECONV_CUDNN_LIBRARY=$DECONV_CUDNN_LIBDIR/libcudnn.so")
+    if [[ -n ${DECONV_CUDA_ARCHS:-} ]] && deconv_cuda_archs; then
+      read -r -a a <<< "$DECONV_CUDA_ARCH_LIST"
+      archs=""
+      for ((i = 0; i < ${#a[@]} - 1; i++)); do archs+="${a[i]}-real;"; done
+      args+=("-DCMAKE_CUDA_ARCHITECTURES=$archs${a[${#a[@]} - 1]}")
+    fi
+    CUDACXX=$DECONV_NVCC cxx_tests "CUDA build" "$build/gtest-cuda" "${args[@]}"
+    tested_cuda=yes
+  fi
 fi
 
-passed=$((r_pass + c_pass)) failed=$((r_fail + c_fail)) skipped=$((r_skip + c_skip))
+# ---- Summary ----------------------------------------------------------------------
+echo "== Summary"
+printf '  %s\n' "${parts[@]}"
+builds=()
+if [[ $tested_cuda == yes ]]; then
+  # Devices as the CUDA build of the package counts them, else as nvidia-smi lists them.
+  if [[ -z $gpu_devices ]]; then
+    if command -v nvidia-smi >/dev/null; then
+      gpu_devices=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+    else
+      gpu_devices=none
+    fi
+  fi
+  case $gpu_devices in
+    0) gpu="GPU tests skipped: no device" ;;
+    none) gpu="GPU tests skipped: no NVIDIA driver" ;;
+    *) gpu="GPU tests ran on $gpu_devices device(s)" ;;
+  esac
+  desc="CUDA"
+  [[ -n $DECONV_CUDA_VERSION ]] && desc="CUDA $DECONV_CUDA_VERSION + cuDNN $DECONV_CUDNN_VERSION"
+  [[ " ${failed_builds[*]} " == *" CUDA build "* ]] && gpu="its C++ build FAILED; $gpu"
+  builds+=("$desc ($gpu)")
+fi
+[[ $tested_cpu == yes ]] && builds+=("CPU-only")
+line=""
+for b in "${builds[@]}"; do line+="${line:+, }$b"; done
+if [[ $have_cuda == no ]]; then
+  line+=" (CUDA build skipped: $cuda_why)"
+fi
+echo "builds tested: ${line# }"
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed == 0 ]]
