@@ -9,6 +9,7 @@
 #                 CUDA is found; last line "N passed, N failed, N skipped"
 #   make check    R CMD build + R CMD check --as-cran --no-manual
 #   make bench    run inst/bench/bench.R, if present
+#   make bench-gpu  run inst/bench/bench_gpu.R (needs a CUDA build and a GPU)
 #   make clean    remove build outputs
 #
 # Variables: DOCS=1 regenerates man/ and NAMESPACE with roxygen2 before installing
@@ -44,7 +45,7 @@ PKG     := $(shell sed -n 's/^Package: *//p' DESCRIPTION)
 VERSION := $(shell sed -n 's/^Version: *//p' DESCRIPTION)
 TARBALL := $(PKG)_$(VERSION).tar.gz
 
-.PHONY: all deps deps-check install docs demo test check bench clean
+.PHONY: all deps deps-check install docs demo test check bench bench-gpu clean
 
 all: install
 
@@ -126,6 +127,9 @@ check: deps-check docs
 bench: install
 	@if [ -f inst/bench/bench.R ]; then $(RSCRIPT) inst/bench/bench.R; \
 	else echo "bench: inst/bench/bench.R does not exist yet; nothing to run"; fi
+
+bench-gpu: install
+	$(RSCRIPT) inst/bench/bench_gpu.R
 
 clean:
 	rm -rf $(BUILD) $(PKG).Rcheck $(PKG)_*.tar.gz
