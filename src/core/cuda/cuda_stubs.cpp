@@ -43,18 +43,8 @@ void device_download(const DeviceArray&, double*) { no_cuda(); }
 void device_accumulate(const DeviceArray&, const DeviceArray&) { no_cuda(); }
 double benchmark_ms(int, const Geometry&, bool, bool, bool, int) { no_cuda(); }
 
-#define DECONV_INSTANTIATE(T)                                                                  \
-  template void forward<T>(int, const Geometry&, const T*, const T*, const T*, T*,            \
-                           const RunOptions&);                                                 \
-  template void backward<T>(int, const Geometry&, const T*, const T*, const T*, T*, T*, T*,   \
-                            const RunOptions&);                                                \
-  template void forward_on_device<T>(int, const Geometry&, const T*, const T*, const T*, T*,  \
-                                     const RunOptions&);                                       \
-  template void backward_on_device<T>(int, const Geometry&, const T*, const T*, const T*, T*, \
-                                      T*, T*, const RunOptions&);
-DECONV_INSTANTIATE(float)
-DECONV_INSTANTIATE(double)
-#undef DECONV_INSTANTIATE
+DECONV_CUDA_INSTANTIATE_ENTRY_POINTS(float)
+DECONV_CUDA_INSTANTIATE_ENTRY_POINTS(double)
 
 }  // namespace cuda
 }  // namespace deconv

@@ -73,5 +73,17 @@ void backward_on_device(int device, const Geometry& g, const T* out_grad, const 
 double benchmark_ms(int device, const Geometry& g, bool f32, bool with_bias, bool backward_pass,
                     int reps);
 
+// Explicit instantiations of the four templated entry points, for the CUDA build and
+// the stubs alike.
+#define DECONV_CUDA_INSTANTIATE_ENTRY_POINTS(T)                                                \
+  template void forward<T>(int, const Geometry&, const T*, const T*, const T*, T*,            \
+                           const RunOptions&);                                                 \
+  template void backward<T>(int, const Geometry&, const T*, const T*, const T*, T*, T*, T*,   \
+                            const RunOptions&);                                                \
+  template void forward_on_device<T>(int, const Geometry&, const T*, const T*, const T*, T*,  \
+                                     const RunOptions&);                                       \
+  template void backward_on_device<T>(int, const Geometry&, const T*, const T*, const T*, T*, \
+                                      T*, T*, const RunOptions&);
+
 }  // namespace cuda
 }  // namespace deconv

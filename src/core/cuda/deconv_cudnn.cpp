@@ -30,57 +30,45 @@ namespace {
 
 // ---- descriptors ----------------------------------------------------------------------
 
-class TensorDesc {
+// A cuDNN descriptor of type H, created and destroyed with the given functions.
+template <typename H, cudnnStatus_t (*Create)(H*), cudnnStatus_t (*Destroy)(H)>
+class Descriptor {
  public:
-  TensorDesc() { check(cudnnCreateTensorDescriptor(&d_), "cudnnCreateTensorDescriptor"); }
-  ~TensorDesc() { cudnnDestroyTensorDescriptor(d_); }
-  TensorDesc(const TensorDesc&) = delete;
-  TensorDesc& operator=(const TensorDesc&) = delete;
-  void set(cudnnDataType_t type, const std::vector<int>& dims) {
-    std::vector<int> strides(dims.size());
-    int s = 1;
-    for (size_t i = dims.size(); i-- > 0;) {
-      strides[i] = s;
-      s *= dims[i];
-    }
-    check(cudnnSetTensorNdDescriptor(d_, type, static_cast<int>(dims.size()), dims.data(),
-                                     strides.data()),
-          "cudnnSetTensorNdDescriptor");
+  Descriptor() { check(Create(&d_), "cudnnCreate...Descriptor"); }
+  ~Descriptor() { Destroy(d_); }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  operator H() const { return d_; }
+
+ private:
+  H d_ = nullptr;
+};
+
+using TensorDesc = Descriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor,
+                              cudnnDestroyTensorDescriptor>;
+using FilterDesc = Descriptor<cudnnFilterDescriptor_t, cudnnCreateFilterDescriptor,
+                              cudnnDestroyFilterDescriptor>;
+using ConvDesc = Descriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor,
+                            cudnnDestroyConvolutionDescriptor>;
+
+// A dense (row-major) tensor of `dims`.
+void set_tensor(const TensorDesc& d, cudnnDataType_t type, const std::vector<int>& dims) {
+  std::vector<int> strides(dims.size());
+  int s = 1;
+  for (size_t i = dims.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= dims[i];
   }
-  operator cudnnTensorDescriptor_t() const { return d_; }
+  check(cudnnSetTensorNdDescriptor(d, type, static_cast<int>(dims.size()), dims.data(),
+                                   strides.data()),
+        "cudnnSetTensorNdDescriptor");
+}
 
- private:
-  cudnnTensorDescriptor_t d_ = nullptr;
-};
-
-class FilterDesc {
- public:
-  FilterDesc() { check(cudnnCreateFilterDescriptor(&d_), "cudnnCreateFilterDescriptor"); }
-  ~FilterDesc() { cudnnDestroyFilterDescriptor(d_); }
-  FilterDesc(const FilterDesc&) = delete;
-  FilterDesc& operator=(const FilterDesc&) = delete;
-  void set(cudnnDataType_t type, const std::vector<int>& dims) {
-    check(cudnnSetFilterNdDescriptor(d_, type, CUDNN_TENSOR_NCHW, static_cast<int>(dims.size()),
-                                     dims.data()),
-          "cudnnSetFilterNdDescriptor");
-  }
-  operator cudnnFilterDescriptor_t() const { return d_; }
-
- private:
-  cudnnFilterDescriptor_t d_ = nullptr;
-};
-
-class ConvDesc {
- public:
-  ConvDesc() { check(cudnnCreateConvolutionDescriptor(&d_), "cudnnCreateConvolutionDescriptor"); }
-  ~ConvDesc() { cudnnDestroyConvolutionDescriptor(d_); }
-  ConvDesc(const ConvDesc&) = delete;
-  ConvDesc& operator=(const ConvDesc&) = delete;
-  operator cudnnConvolutionDescriptor_t() const { return d_; }
-
- private:
-  cudnnConvolutionDescriptor_t d_ = nullptr;
-};
+void set_filter(const FilterDesc& d, cudnnDataType_t type, const std::vector<int>& dims) {
+  check(cudnnSetFilterNdDescriptor(d, type, CUDNN_TENSOR_NCHW, static_cast<int>(dims.size()),
+                                   dims.data()),
+        "cudnnSetFilterNdDescriptor");
+}
 
 // ---- the problem in cuDNN's terms -------------------------------------------------------
 
@@ -154,9 +142,9 @@ struct Descriptors {
   Descriptors(const Problem& p, int64_t samples) {
     std::vector<int> b = p.big, s = p.small;
     b[0] = s[0] = static_cast<int>(samples);
-    big.set(p.type, b);
-    small.set(p.type, s);
-    filter.set(p.type, p.filter);
+    set_tensor(big, p.type, b);
+    set_tensor(small, p.type, s);
+    set_filter(filter, p.type, p.filter);
     check(cudnnSetConvolutionNdDescriptor(conv, static_cast<int>(p.pad.size()), p.pad.data(),
                                           p.stride.data(), p.dilate.data(),
                                           CUDNN_CROSS_CORRELATION, p.type),

@@ -288,18 +288,8 @@ double benchmark_ms(int device, const Geometry& g, bool f32, bool with_bias, boo
              : benchmark_as<double>(device, g, with_bias, backward_pass, reps);
 }
 
-#define DECONV_INSTANTIATE(T)                                                                  \
-  template void forward<T>(int, const Geometry&, const T*, const T*, const T*, T*,            \
-                           const RunOptions&);                                                 \
-  template void backward<T>(int, const Geometry&, const T*, const T*, const T*, T*, T*, T*,   \
-                            const RunOptions&);                                                \
-  template void forward_on_device<T>(int, const Geometry&, const T*, const T*, const T*, T*,  \
-                                     const RunOptions&);                                       \
-  template void backward_on_device<T>(int, const Geometry&, const T*, const T*, const T*, T*, \
-                                      T*, T*, const RunOptions&);
-DECONV_INSTANTIATE(float)
-DECONV_INSTANTIATE(double)
-#undef DECONV_INSTANTIATE
+DECONV_CUDA_INSTANTIATE_ENTRY_POINTS(float)
+DECONV_CUDA_INSTANTIATE_ENTRY_POINTS(double)
 
 }  // namespace cuda
 }  // namespace deconv
