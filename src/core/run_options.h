@@ -14,9 +14,17 @@ struct RunOptions {
   std::function<bool()> interrupted;
 };
 
-// What a run used, for benchmarks and tests of the workspace bound.
+// What a run used, for benchmarks and tests of the workspace bound. The fields after
+// temp_bytes say how the CPU kernel planned the work (set when it has chunks to run), so
+// tests can tell which of its code paths a case took; GPU runs leave them untouched.
 struct RunStats {
-  int64_t temp_bytes = 0;  // peak bytes of temporaries the kernel allocated
+  int64_t temp_bytes = 0;        // peak bytes of temporaries the kernel allocated
+  int64_t chunk_samples = 0;     // whole samples per chunk (1 when a sample is tiled)
+  int64_t tile = 0;              // input positions per chunk and sample (all S if untiled)
+  int64_t input_positions = 0;   // S: input positions per sample and channel
+  int64_t chunks = 0;            // chunks planned, tail chunks included
+  bool packed = false;           // channels-first X (and dX) copied into a chunk buffer
+  bool group_parallel = false;   // each thread took whole groups, not shares of one
 };
 
 }  // namespace deconv

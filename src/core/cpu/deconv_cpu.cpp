@@ -99,6 +99,18 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
   return p;
 }
 
+// Reports the plan's buffers and how it cuts the work (tests assert the path taken).
+void report(const Plan& p, size_t elem, RunStats* stats) {
+  if (!stats) return;
+  stats->temp_bytes = p.workers * p.buffer_elems * static_cast<int64_t>(elem);
+  stats->chunk_samples = p.nb;
+  stats->tile = p.tile;
+  stats->input_positions = p.S;
+  stats->chunks = (p.N + p.nb - 1) / p.nb * ((p.S + p.tile - 1) / p.tile);
+  stats->packed = p.pack;
+  stats->group_parallel = p.group_parallel;
+}
+
 // A chunk: samples [n0, n0 + nb) and, per sample, input positions [s0, s0 + ts).
 struct Chunk {
   int64_t n0, nb, s0, ts;
@@ -267,7 +279,7 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
   const Kernel<T> k{g, p, gemm_backend<T>()};
   const SerialBlas serial_blas;
   const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
-  if (stats) stats->temp_bytes = static_cast<int64_t>(p.workers) * p.buffer_elems * sizeof(T);
+  report(p, sizeof(T), stats);
   init_output(g, p, bias, out);
   for_each_chunk(p, opts, [&](const Chunk& c) {
     const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
@@ -299,7 +311,7 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
     const Kernel<T> k{g, p, gemm_backend<T>()};
     const SerialBlas serial_blas;
     const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
-    if (stats) stats->temp_bytes = static_cast<int64_t>(p.workers) * p.buffer_elems * sizeof(T);
+    report(p, sizeof(T), stats);
     if (weight_grad) std::fill_n(weight_grad, p.C * p.FgK, T(0));
     for_each_chunk(p, opts, [&](const Chunk& c) {
       const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
