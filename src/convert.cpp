@@ -33,6 +33,12 @@ int64_t checked_integer(double v, const char* arg) {
 
 }  // namespace
 
+bool is_float32(const std::string& dtype) {
+  if (dtype == "float32") return true;
+  if (dtype == "float64") return false;
+  throw ParamError("dtype", "expected \"float64\" or \"float32\", got \"" + dtype + "\"");
+}
+
 Tuple tuple_from_r(SEXP x, const char* arg) {
   Tuple t;
   if (Rf_isNull(x)) return t;

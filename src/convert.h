@@ -24,6 +24,9 @@ int64_t int_from_r(SEXP x, const char* arg, int64_t fallback);
 bool bool_from_r(SEXP x, const char* arg, bool fallback);
 std::string string_from_r(SEXP x, const char* arg);
 
+// dtype "float32" (true) or "float64" (false); ParamError on anything else.
+bool is_float32(const std::string& dtype);
+
 // DeconvParams from the named list the R functions build (MXNet's underscore names).
 DeconvParams params_from_r(const Rcpp::List& params);
 

@@ -23,12 +23,6 @@ Context context_from_r(const std::string& device, int device_id) {
   return c;
 }
 
-bool is_float32(const std::string& dtype) {
-  if (dtype == "float32") return true;
-  if (dtype == "float64") return false;
-  throw ParamError("dtype", "expected \"float64\" or \"float32\", got \"" + dtype + "\"");
-}
-
 // What the last CPU run used (for benchmarks: peak temporary bytes).
 RunStats last_stats;
 
@@ -62,12 +56,8 @@ void finish_output(Rcpp::NumericVector& v) {
 Geometry checked_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParams& p) {
   Geometry g = infer_geometry(p, r::shape_of(data));
   r::check_weight_r(g, weight);
-  if (p.no_bias && !Rf_isNull(bias))
-    throw ParamError("bias", "a bias was given but no_bias is TRUE; set no_bias = FALSE to use it");
-  if (!p.no_bias) {
-    if (Rf_isNull(bias)) throw ParamError("bias", "no_bias is FALSE but no bias was given");
-    r::check_bias_r(g, bias);
-  }
+  check_bias_given(p, !Rf_isNull(bias));
+  if (!p.no_bias) r::check_bias_r(g, bias);
   return g;
 }
 
@@ -89,9 +79,7 @@ Rcpp::List backward_as(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight,
   Input<T> dy(out_grad, opts.threads), x(data, opts.threads), w(weight, opts.threads);
   auto make = [](bool want, const Shape& s, bool keep_dim) {
     if (!want) return Rcpp::NumericVector(0);
-    R_xlen_t n = 1;
-    for (int64_t d : s) n *= d;
-    Rcpp::NumericVector v(Rcpp::no_init(n));
+    Rcpp::NumericVector v(Rcpp::no_init(static_cast<R_xlen_t>(element_count(s))));
     if (keep_dim) v.attr("dim") = r::r_dim(s, "data");
     return v;
   };
@@ -119,7 +107,7 @@ SEXP cpp_deconvolution(SEXP data, SEXP weight, SEXP bias, Rcpp::List params, std
     const Geometry g = checked_geometry(data, weight, bias, p);
     const Context ctx = context_from_r(device, device_id);
     const RunOptions opts = r::run_options(threads);
-    if (is_float32(dtype)) return forward_as<float>(g, data, weight, bias, ctx, opts);
+    if (r::is_float32(dtype)) return forward_as<float>(g, data, weight, bias, ctx, opts);
     return forward_as<double>(g, data, weight, bias, ctx, opts);
   });
 }
@@ -138,7 +126,7 @@ SEXP cpp_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, SEXP bias
     }
     const Context ctx = context_from_r(device, device_id);
     const RunOptions opts = r::run_options(threads);
-    if (is_float32(dtype))
+    if (r::is_float32(dtype))
       return backward_as<float>(g, out_grad, data, weight, want_data, want_weight, !p.no_bias, ctx, opts);
     return backward_as<double>(g, out_grad, data, weight, want_data, want_weight, !p.no_bias, ctx, opts);
   });

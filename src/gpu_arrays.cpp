@@ -44,15 +44,7 @@ Shape shape_of_array(SEXP x, const char* arg) {
 }
 
 cuda::DeviceArray new_array(const cuda::DeviceArray& like, const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return cuda::device_alloc(like.device, n, like.f32);
-}
-
-bool want_float32(const std::string& dtype) {
-  if (dtype == "float32") return true;
-  if (dtype == "float64") return false;
-  throw ParamError("dtype", "expected \"float64\" or \"float32\", got \"" + dtype + "\"");
+  return cuda::device_alloc(like.device, element_count(shape), like.f32);
 }
 
 }  // namespace
@@ -60,7 +52,7 @@ bool want_float32(const std::string& dtype) {
 // [[Rcpp::export(rng = false)]]
 SEXP cpp_gpu_put(SEXP x, std::string dtype, int device) {
   return r::guarded([&]() -> SEXP {
-    const bool f32 = want_float32(dtype);
+    const bool f32 = r::is_float32(dtype);
     cuda::require_device(device);
     return wrap_array(cuda::device_upload(device, REAL(x), Rf_xlength(x), f32), r::shape_of(x));
   });
@@ -92,10 +84,8 @@ namespace {
 Geometry device_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParams& p) {
   Geometry g = infer_geometry(p, shape_of_array(data, "data"));
   check_weight_shape(g, shape_of_array(weight, "weight"));
-  if (!p.no_bias) {
-    if (Rf_isNull(bias)) throw ParamError("bias", "no_bias is FALSE but no bias was given");
-    check_bias_shape(g, shape_of_array(bias, "bias"));
-  }
+  check_bias_given(p, !Rf_isNull(bias));
+  if (!p.no_bias) check_bias_shape(g, shape_of_array(bias, "bias"));
   return g;
 }
 
@@ -166,7 +156,7 @@ SEXP cpp_gpu_benchmark(SEXP data_dim, Rcpp::List params, std::string dtype, int 
   return r::guarded([&]() -> SEXP {
     const DeconvParams p = r::params_from_r(params);
     const Geometry g = infer_geometry(p, r::tuple_from_r(data_dim, "data"));
-    const bool f32 = want_float32(dtype);
+    const bool f32 = r::is_float32(dtype);
     return Rcpp::wrap(cuda::benchmark_ms(device, g, f32, !p.no_bias, backward, reps));
   });
 }

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "core/error.h"
+
 namespace deconv {
 
 struct RunOptions {
@@ -13,6 +15,11 @@ struct RunOptions {
   // kernel then finishes no further chunks and throws deconv::Interrupted.
   std::function<bool()> interrupted;
 };
+
+// Throws Interrupted when the caller's callback reports an interrupt (between chunks).
+inline void throw_if_interrupted(const RunOptions& opts) {
+  if (opts.interrupted && opts.interrupted()) throw Interrupted();
+}
 
 // What a run used, for benchmarks and tests of the workspace bound. The fields after
 // temp_bytes say how the CPU kernel planned the work (set when it has chunks to run), so

@@ -141,6 +141,12 @@ void check_weight_shape(const Geometry& g, const Shape& w) {
   }
 }
 
+void check_bias_given(const DeconvParams& p, bool given) {
+  if (p.no_bias && given)
+    throw ParamError("bias", "a bias was given but no_bias is TRUE; set no_bias = FALSE to use it");
+  if (!p.no_bias && !given) throw ParamError("bias", "no_bias is FALSE but no bias was given");
+}
+
 void check_bias_shape(const Geometry& g, const Shape& b) {
   if (b != g.bias_shape) {
     throw ShapeError("bias", "expected " + std::to_string(g.num_filter) +

@@ -36,9 +36,19 @@ struct Geometry {
 // Throws ParamError / ShapeError naming the argument at fault.
 Geometry infer_geometry(const DeconvParams& p, const Shape& data_shape);
 
+// Number of elements of a tensor of `shape`.
+inline int64_t element_count(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
 // Checks a given weight / bias shape against the inferred one (ShapeError if not equal).
 void check_weight_shape(const Geometry& g, const Shape& weight_shape);
 void check_bias_shape(const Geometry& g, const Shape& bias_shape);
+
+// A bias is given exactly when no_bias is false (ParamError on "bias" otherwise).
+void check_bias_given(const DeconvParams& p, bool given);
 
 // Multiplication and addition that throw ShapeError(arg, ...) instead of overflowing.
 int64_t checked_mul(int64_t a, int64_t b, const char* arg);

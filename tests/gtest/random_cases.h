@@ -17,7 +17,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/dispatch.h"
 #include "core/params.h"
+#include "core/run_options.h"
 #include "core/shape.h"
 
 namespace deconv_test {
@@ -246,6 +248,46 @@ inline Case random_case(int index) {
   c.bias = uni(0, 1) == 1;
   c.workspace = uni(0, 2) == 0 ? 0 : 512;  // 0: one input position per tile
   return c;
+}
+
+// Backward in double on `ctx` with each subset of the gradients (mask bits: 1 data,
+// 2 weight, 4 bias): every wanted one matches want_dx / want_dw / want_db, and every
+// buffer not asked for stays untouched (NaN).
+inline void check_gradient_subsets(const deconv::Context& ctx, const deconv::Geometry& g,
+                                   const std::vector<double>& dy, const std::vector<double>& x,
+                                   const std::vector<double>& w,
+                                   const std::vector<double>& want_dx,
+                                   const std::vector<double>& want_dw,
+                                   const std::vector<double>& want_db,
+                                   const deconv::RunOptions& opts) {
+  auto untouched = [](const std::vector<double>& v) {
+    return std::all_of(v.begin(), v.end(), [](double e) { return std::isnan(e); });
+  };
+  for (int mask = 0; mask < 8; ++mask) {
+    SCOPED_TRACE("mask " + std::to_string(mask));
+    auto gx = poisoned<double>(deconv::element_count(g.data_shape)),
+         gw = poisoned<double>(deconv::element_count(g.weight_shape)),
+         gb = poisoned<double>(g.num_filter);
+    deconv::deconvolution_backward<double>(ctx, g, dy.data(), x.data(), w.data(),
+                                           (mask & 1) ? gx.data() : nullptr,
+                                           (mask & 2) ? gw.data() : nullptr,
+                                           (mask & 4) ? gb.data() : nullptr, opts);
+    if (mask & 1) {
+      EXPECT_TRUE(close("data_grad", gx, want_dx));
+    } else {
+      EXPECT_TRUE(untouched(gx));
+    }
+    if (mask & 2) {
+      EXPECT_TRUE(close("weight_grad", gw, want_dw));
+    } else {
+      EXPECT_TRUE(untouched(gw));
+    }
+    if (mask & 4) {
+      EXPECT_TRUE(close("bias_grad", gb, want_db));
+    } else {
+      EXPECT_TRUE(untouched(gb));
+    }
+  }
 }
 
 }  // namespace deconv_test

@@ -65,12 +65,6 @@ Geometry geometry_for(const Case& c, const Mode& m) {
   return g;
 }
 
-int64_t count(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t v : s) n *= v;
-  return n;
-}
-
 // ---- inputs and the CPU's results --------------------------------------------------------
 
 // Random inputs whose values a float holds exactly, so that the float and the double runs
@@ -82,10 +76,10 @@ struct Inputs {
 Inputs random_inputs(const Geometry& g, uint64_t seed) {
   std::mt19937_64 rng(seed);
   Inputs in;
-  in.x = exact<float>(random_values(count(g.data_shape), rng));
-  in.w = exact<float>(random_values(count(g.weight_shape), rng));
+  in.x = exact<float>(random_values(element_count(g.data_shape), rng));
+  in.w = exact<float>(random_values(element_count(g.weight_shape), rng));
   in.b = exact<float>(random_values(g.num_filter, rng));
-  in.dy = exact<float>(random_values(count(g.out_shape), rng));
+  in.dy = exact<float>(random_values(element_count(g.out_shape), rng));
   return in;
 }
 
@@ -96,14 +90,14 @@ struct Results {
 // The CPU kernels in double: the reference the GPU's results are held to.
 Results cpu_results(const Geometry& g, const Inputs& in, bool bias) {
   Results r;
-  r.y.assign(count(g.out_shape), 0.0);
-  r.dx.assign(count(g.data_shape), 0.0);
-  r.dw.assign(count(g.weight_shape), 0.0);
+  r.y.assign(element_count(g.out_shape), 0.0);
+  r.dx.assign(element_count(g.data_shape), 0.0);
+  r.dw.assign(element_count(g.weight_shape), 0.0);
   r.db.assign(g.num_filter, 0.0);
   const Context cpu;
   RunOptions opts;
   // OpenMP's default thread count for the larger cases; one thread for the small ones.
-  opts.threads = count(g.out_shape) * g.kernel_size() > 100000 ? 0 : 1;
+  opts.threads = element_count(g.out_shape) * g.kernel_size() > 100000 ? 0 : 1;
   deconvolution_forward<double>(cpu, g, in.x.data(), in.w.data(), bias ? in.b.data() : nullptr,
                                 r.y.data(), opts);
   deconvolution_backward<double>(cpu, g, in.dy.data(), in.x.data(), in.w.data(), r.dx.data(),
@@ -128,12 +122,12 @@ void check_gpu_as(const Geometry& g, const Inputs& in, const Results& want, bool
   const Context gpu = gpu_context(device);
   const RunOptions opts;
 
-  auto y = poisoned<T>(count(g.out_shape));
+  auto y = poisoned<T>(element_count(g.out_shape));
   deconvolution_forward<T>(gpu, g, x.data(), w.data(), bias ? b.data() : nullptr, y.data(),
                            opts);
   EXPECT_TRUE(close("out", y, want.y));
 
-  auto gx = poisoned<T>(count(g.data_shape)), gw = poisoned<T>(count(g.weight_shape)),
+  auto gx = poisoned<T>(element_count(g.data_shape)), gw = poisoned<T>(element_count(g.weight_shape)),
        gb = poisoned<T>(g.num_filter);
   deconvolution_backward<T>(gpu, g, dy.data(), x.data(), w.data(), gx.data(), gw.data(),
                             bias ? gb.data() : nullptr, opts);
@@ -339,33 +333,7 @@ TEST(DeconvGpu, BackwardSubsetsOfGradients) {
       const Results want = cpu_results(g, in, true);
       const Context gpu = gpu_context();
       const RunOptions opts;
-      for (int mask = 0; mask < 8; ++mask) {
-        SCOPED_TRACE("mask " + std::to_string(mask));
-        auto gx = poisoned<double>(count(g.data_shape)),
-             gw = poisoned<double>(count(g.weight_shape)), gb = poisoned<double>(g.num_filter);
-        deconvolution_backward<double>(gpu, g, in.dy.data(), in.x.data(), in.w.data(),
-                                       (mask & 1) ? gx.data() : nullptr,
-                                       (mask & 2) ? gw.data() : nullptr,
-                                       (mask & 4) ? gb.data() : nullptr, opts);
-        auto untouched = [](const std::vector<double>& v) {
-          return std::all_of(v.begin(), v.end(), [](double e) { return std::isnan(e); });
-        };
-        if (mask & 1) {
-          EXPECT_TRUE(close("data_grad", gx, want.dx));
-        } else {
-          EXPECT_TRUE(untouched(gx));
-        }
-        if (mask & 2) {
-          EXPECT_TRUE(close("weight_grad", gw, want.dw));
-        } else {
-          EXPECT_TRUE(untouched(gw));
-        }
-        if (mask & 4) {
-          EXPECT_TRUE(close("bias_grad", gb, want.db));
-        } else {
-          EXPECT_TRUE(untouched(gb));
-        }
-      }
+      check_gradient_subsets(gpu, g, in.dy, in.x, in.w, want.dx, want.dw, want.db, opts);
     }
   }
 }
@@ -440,8 +408,8 @@ TEST(DeconvGpuDevice, RequireDeviceOutOfRange) {
   const Case c =
       make_case(Layout::NCHW, 1, 1, 2, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, true);
   const Geometry g = infer_geometry(c.params(), c.data_shape());
-  std::vector<float> x(count(g.data_shape), 1), w(count(g.weight_shape), 1), b(g.num_filter, 1),
-      y(count(g.out_shape), -7);
+  std::vector<float> x(element_count(g.data_shape), 1), w(element_count(g.weight_shape), 1), b(g.num_filter, 1),
+      y(element_count(g.out_shape), -7);
   EXPECT_DECONV_ERROR(UnsupportedError,
                       deconvolution_forward<float>(gpu_context(n), g, x.data(), w.data(),
                                                    b.data(), y.data(), RunOptions()),

@@ -123,7 +123,7 @@ void for_each_chunk(const Plan& p, const RunOptions& opts, Fn&& fn) {
   for (int64_t n0 = 0; n0 < p.N; n0 += p.nb) {
     const int64_t nb = std::min(p.nb, p.N - n0);
     for (int64_t s0 = 0; s0 < p.S; s0 += p.tile) {
-      if (opts.interrupted && opts.interrupted()) throw Interrupted();
+      throw_if_interrupted(opts);
       fn(Chunk{n0, nb, s0, std::min(p.tile, p.S - s0)});
     }
   }

@@ -18,16 +18,6 @@ namespace cuda {
 
 namespace {
 
-void stop_if_interrupted(const RunOptions& opts) {
-  if (opts.interrupted && opts.interrupted()) throw Interrupted();
-}
-
-int64_t count(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
-
 // The same problem with channels first (the layout both GPU paths compute in).
 Geometry channels_first(const Geometry& g) {
   if (!g.channels_last) return g;
@@ -102,7 +92,8 @@ class Event {
 template <typename T>
 double benchmark_as(int device, const Geometry& g, bool with_bias, bool backward_pass, int reps) {
   DeviceGuard guard(device);
-  const int64_t nx = count(g.data_shape), nw = count(g.weight_shape), ny = count(g.out_shape);
+  const int64_t nx = element_count(g.data_shape), nw = element_count(g.weight_shape);
+  const int64_t ny = element_count(g.out_shape);
   DeviceBuffer x = device_buffer<T>(nx), w = device_buffer<T>(nw), y = device_buffer<T>(ny);
   DeviceBuffer b = with_bias ? device_buffer<T>(g.num_filter) : DeviceBuffer();
   DeviceBuffer dx, dw, db;
@@ -196,23 +187,24 @@ template <typename T>
 void forward(int device, const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
              const RunOptions& opts) {
   DeviceGuard guard(device);
-  stop_if_interrupted(opts);
-  const int64_t ny = count(g.out_shape);
-  DeviceBuffer x = upload(data, count(g.data_shape)), w = upload(weight, count(g.weight_shape));
+  throw_if_interrupted(opts);
+  const int64_t ny = element_count(g.out_shape);
+  DeviceBuffer x = upload(data, element_count(g.data_shape));
+  DeviceBuffer w = upload(weight, element_count(g.weight_shape));
   DeviceBuffer b = bias ? upload(bias, g.num_filter) : DeviceBuffer();
   DeviceBuffer y = device_buffer<T>(ny);
   forward_on_device(device, g, x.as<T>(), w.as<T>(), b.as<T>(), y.as<T>(), opts);
   download(y, out, ny);
-  stop_if_interrupted(opts);
+  throw_if_interrupted(opts);
 }
 
 template <typename T>
 void backward(int device, const Geometry& g, const T* out_grad, const T* data, const T* weight,
               T* data_grad, T* weight_grad, T* bias_grad, const RunOptions& opts) {
   DeviceGuard guard(device);
-  stop_if_interrupted(opts);
-  const int64_t nx = count(g.data_shape), nw = count(g.weight_shape);
-  DeviceBuffer dy = upload(out_grad, count(g.out_shape));
+  throw_if_interrupted(opts);
+  const int64_t nx = element_count(g.data_shape), nw = element_count(g.weight_shape);
+  DeviceBuffer dy = upload(out_grad, element_count(g.out_shape));
   DeviceBuffer x = upload(data, nx), w = upload(weight, nw);
   DeviceBuffer dx = data_grad ? device_buffer<T>(nx) : DeviceBuffer();
   DeviceBuffer dw = weight_grad ? device_buffer<T>(nw) : DeviceBuffer();
@@ -222,7 +214,7 @@ void backward(int device, const Geometry& g, const T* out_grad, const T* data, c
   download(dx, data_grad, nx);
   download(dw, weight_grad, nw);
   download(db, bias_grad, g.num_filter);
-  stop_if_interrupted(opts);
+  throw_if_interrupted(opts);
 }
 
 // ---- arrays that stay on the device -----------------------------------------------------

@@ -102,7 +102,7 @@ void for_each_gemm_chunk(const GemmPlan& p, const RunOptions& opts, Ops& ops, Fn
   for (int64_t n0 = 0; n0 < p.N; n0 += p.nb) {
     const int64_t nb = std::min(p.nb, p.N - n0);
     for (int64_t g0 = 0; g0 < p.G; g0 += p.gb) {
-      if (opts.interrupted && opts.interrupted()) throw Interrupted();
+      throw_if_interrupted(opts);
       fn(n0, nb, g0, std::min(p.gb, p.G - g0));
       if (opts.interrupted) ops.chunk_queued();
     }
