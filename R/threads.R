@@ -32,9 +32,11 @@ deconv_threads <- function(n = NULL) {
 #'     `cuda_driver`: the CUDA version the driver supports (each `NA` where it does not
 #'     apply, e.g. all of them in a CPU-only build);
 #'   * `threads`: the default number of CPU threads;
-#'   * `gemm`: the library the CPU kernels use for matrix products, per precision: the
-#'     optimized BLAS R is linked to, such as OpenBLAS, when there is one, else Eigen;
-#'     setting the environment variable `DECONV_GEMM=eigen` before loading forces Eigen.
+#'   * `gemm`: the matrix-product code the CPU kernels use, per precision: the
+#'     optimized BLAS R is linked to (such as OpenBLAS); `"deconv AVX-512"`, the
+#'     package's own AVX-512 GEMM, on CPUs with AVX-512 where that BLAS does not use it
+#'     (or there is none); else Eigen. The environment variable `DECONV_GEMM` (`blas`,
+#'     `avx512` or `eigen`), set before the first call, asks for one.
 #' @examples
 #' deconv_info()
 #' @export

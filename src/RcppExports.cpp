@@ -11,6 +11,19 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// cpp_gemm_benchmark
+double cpp_gemm_benchmark(double n, int reps, int threads, std::string dtype);
+RcppExport SEXP _deconv_cpp_gemm_benchmark(SEXP nSEXP, SEXP repsSEXP, SEXP threadsSEXP, SEXP dtypeSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< double >::type n(nSEXP);
+    Rcpp::traits::input_parameter< int >::type reps(repsSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< std::string >::type dtype(dtypeSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_gemm_benchmark(n, reps, threads, dtype));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_deconvolution
 SEXP cpp_deconvolution(SEXP data, SEXP weight, SEXP bias, Rcpp::List params, std::string dtype, std::string device, int device_id, int threads);
 RcppExport SEXP _deconv_cpp_deconvolution(SEXP dataSEXP, SEXP weightSEXP, SEXP biasSEXP, SEXP paramsSEXP, SEXP dtypeSEXP, SEXP deviceSEXP, SEXP device_idSEXP, SEXP threadsSEXP) {
@@ -174,6 +187,7 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_deconv_cpp_gemm_benchmark", (DL_FUNC) &_deconv_cpp_gemm_benchmark, 4},
     {"_deconv_cpp_deconvolution", (DL_FUNC) &_deconv_cpp_deconvolution, 8},
     {"_deconv_cpp_deconvolution_backward", (DL_FUNC) &_deconv_cpp_deconvolution_backward, 11},
     {"_deconv_cpp_deconvolution_shape", (DL_FUNC) &_deconv_cpp_deconvolution_shape, 2},

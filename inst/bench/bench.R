@@ -4,7 +4,8 @@
 #                              [--threads=1,2] [--no-peers] [--out=DIR] [--max-wait=SEC]
 #
 # Run by `make bench`, not by CI. For each (dtype, threads) it measures the machine's GEMM
-# peak (Eigen, as compiled for the package, and R's BLAS), then times our forward and
+# peak (through the package's own GEMM, deconv:::gemm_benchmark(), the one %pk divides by;
+# also Eigen as compiled for the package, and R's BLAS), then times our forward and
 # backward passes on the layers below and the same layers through PyTorch 2.x (PyPI) and
 # 1.13 (Debian), each in one Python subprocess per (peer, dtype, threads) that returns
 # JSON (inst/bench/peers.py). Both sides follow the same repetition policy (`measure()`
@@ -302,6 +303,8 @@ gemm_peaks <- function(dtype, threads) {
   flop <- 2 * as.numeric(gemm_n)^3
   res <- list(eigen = NA_real_, blas = NA_real_, blas_how = NA_character_,
               blas_threads_set = FALSE)
+  # The peak %pk divides by: the package's own GEMM backend and threading.
+  res$package <- flop / deconv:::gemm_benchmark(gemm_n, gemm_reps, threads, dtype) / 1e9
   if (helper$ok) {
     res$eigen <- flop / helper$env$bench_eigen_gemm(gemm_n, gemm_reps, threads, single) / 1e9
   }
@@ -506,11 +509,11 @@ for (dtype in opt$dtypes) {
     deconv_threads(th)
     pk <- gemm_peaks(dtype, th)
     pg <- package_gemm(dtype)
-    pk$peak <- if (pg$kind == "eigen") pk$eigen else pk$blas
-    cat(sprintf("GEMM peak (n = %d): Eigen %s GF/s; BLAS %s %s GF/s%s. The package's GEMM: %s, so %%pk = %%%s\n",
-                gemm_n, fmt_num(pk$eigen), format(pk$blas_how), fmt_num(pk$blas),
-                if (!pk$blas_threads_set) " (BLAS threads not settable: its default)" else "",
-                pg$name, if (pg$kind == "eigen") "Eig" else "BLAS"))
+    pk$peak <- pk$package
+    cat(sprintf("GEMM peak (n = %d): the package's GEMM (%s) %s GF/s, which %%pk divides by; Eigen %s GF/s; R's BLAS %s %s GF/s%s\n",
+                gemm_n, pg$name, fmt_num(pk$package), fmt_num(pk$eigen), format(pk$blas_how),
+                fmt_num(pk$blas),
+                if (!pk$blas_threads_set) " (BLAS threads not settable: its default)" else ""))
     t_config <- now()
 
     ours <- list()
@@ -540,7 +543,7 @@ for (dtype in opt$dtypes) {
                 pct_peak = 100 * fl / o$fwd$median_s / 1e9 / pk$peak, gemm = pg$name,
                 pct_eigen = 100 * fl / o$fwd$median_s / 1e9 / pk$eigen,
                 pct_blas = 100 * fl / o$fwd$median_s / 1e9 / pk$blas,
-                peak_eigen = pk$eigen, peak_blas = pk$blas,
+                peak_package = pk$package, peak_eigen = pk$eigen, peak_blas = pk$blas,
                 temp_fwd = o$temp_fwd, temp_bwd = o$temp_bwd,
                 others = max(o$fwd$others, o$bwd$others, na.rm = FALSE),
                 disturbed = disturbed(o$fwd$others) || disturbed(o$bwd$others))
@@ -647,14 +650,14 @@ if (length(rows)) {
   gemm_libs <- unique(vapply(rows, function(r) sprintf("%s: %s", r$dtype, r$gemm), ""))
   cat(sprintf(paste("`vs torchX` = PyTorch's time / ours (> 1: deconv is faster). %% GEMM peak:",
                     "forward GF/s over the GEMM peak measured in the same run (n = %d, same dtype",
-                    "and threads) through the library the package uses (%s; Eigen as compiled",
-                    "for the package, or R's BLAS: double %%*%%, float sgemm). Temporary memory",
+                    "and threads) through the GEMM and threading the package uses (%s). Temporary memory",
                     "(MiB, workspace = 512 MiB): %s.\n\n"), gemm_n, paste(gemm_libs, collapse = ", "),
               temp_source))
   cat(md_lines, sep = "\n")
   cat("\n")
-  peak_lines <- unique(vapply(rows, function(r) sprintf("%s, %d thread(s): Eigen %s GF/s, BLAS %s GF/s",
-                                                        r$dtype, as.integer(r$threads), fmt_num(r$peak_eigen),
+  peak_lines <- unique(vapply(rows, function(r) sprintf("%s, %d thread(s): package (%s) %s GF/s, Eigen %s GF/s, R's BLAS %s GF/s",
+                                                        r$dtype, as.integer(r$threads), r$gemm,
+                                                        fmt_num(r$peak_package), fmt_num(r$peak_eigen),
                                                         fmt_num(r$peak_blas)), ""))
   cat("\nGEMM peaks in this run:", paste(peak_lines, collapse = "; "), "\n")
   ver <- vapply(peers, function(p) sprintf("%s = torch %s (oneDNN %s)", p$label, p$info$version,

@@ -1,6 +1,8 @@
 // GEMM dispatch: Fortran BLAS looked up with dlsym (row-major computed as the
-// column-major transpose), or Eigen maps.
+// column-major transpose), our AVX-512 GEMM, or Eigen maps.
 #include "core/cpu/gemm.h"
+
+#include "core/cpu/gemm_avx512.h"
 
 #include <dlfcn.h>
 #ifdef _OPENMP
@@ -8,9 +10,11 @@
 #endif
 
 #include <Eigen/Core>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <type_traits>
 
 namespace deconv {
 namespace cpu {
@@ -52,8 +56,6 @@ const Blas& blas() {
   static Blas b;
   static std::once_flag once;
   std::call_once(once, [] {
-    const char* force = std::getenv("DECONV_GEMM");
-    if (force && std::strcmp(force, "eigen") == 0) return;
     for (const BlasLibrary& lib : kLibraries) {
       if (!dlsym(RTLD_DEFAULT, lib.probe)) continue;
       b.name = lib.name;
@@ -66,6 +68,53 @@ const Blas& blas() {
     }
   });
   return b;
+}
+
+// Whether the loaded BLAS has the GEMM routine for T.
+template <typename T>
+bool blas_has_gemm() {
+  if constexpr (std::is_same<T, double>::value) return blas().dgemm != nullptr;
+  else return blas().sgemm != nullptr;
+}
+
+// Whether this build has gemm_avx512 and the running CPU and OS can execute it.
+bool avx512_usable() {
+#if defined(DECONV_HAVE_AVX512_GEMM) && (defined(__GNUC__) || defined(__clang__))
+  static const bool usable = __builtin_cpu_supports("avx512f") != 0;
+  return usable;
+#else
+  return false;
+#endif
+}
+
+// OpenBLAS reports the kernels it picked for this CPU. Its AVX-512 ones (SkylakeX and
+// later) match our AVX-512 GEMM; older ones (Haswell, picked e.g. for AMD Zen 4/5 by
+// OpenBLAS before 0.3.22) reach half of it. MKL and BLIS choose their own kernels
+// per CPU, so they are kept.
+bool blas_lacks_avx512() {
+  if (!blas().name || std::strcmp(blas().name, "OpenBLAS") != 0) return false;
+  using corename_t = char* (*)();
+  auto corename = reinterpret_cast<corename_t>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  if (!corename) return false;
+  std::string core = corename();
+  for (char& ch : core) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const char* avx512 : {"skylakex", "cooperlake", "sapphirerapids"})
+    if (core.find(avx512) != std::string::npos) return false;
+  return true;
+}
+
+// DECONV_GEMM=blas|avx512|eigen asks for a backend; one this process cannot run is
+// replaced by the automatic choice.
+template <typename T>
+GemmBackend choose_backend() {
+  const bool have_blas = blas_has_gemm<T>();
+  const char* env = std::getenv("DECONV_GEMM");
+  const std::string want = env ? env : "";
+  if (want == "eigen") return GemmBackend::Eigen;
+  if (want == "blas" && have_blas) return GemmBackend::Blas;
+  if (want == "avx512" && avx512_usable()) return GemmBackend::Avx512;
+  if (avx512_usable() && (!have_blas || blas_lacks_avx512())) return GemmBackend::Avx512;
+  return have_blas ? GemmBackend::Blas : GemmBackend::Eigen;
 }
 
 bool fits_int(int64_t v) { return v >= 0 && v <= INT32_MAX; }
@@ -110,21 +159,41 @@ void call_blas(bool ta, bool tb, int m, int n, int k, T alpha, const T* a, int l
 
 template <typename T>
 GemmBackend gemm_backend() {
-  const Blas& b = blas();
-  const bool have = std::is_same<T, double>::value ? b.dgemm != nullptr : b.sgemm != nullptr;
-  return have ? GemmBackend::Blas : GemmBackend::Eigen;
+  static const GemmBackend backend = choose_backend<T>();
+  return backend;
+}
+
+template <typename T>
+bool gemm_backend_available(GemmBackend b) {
+  switch (b) {
+    case GemmBackend::Blas: return blas_has_gemm<T>();
+    case GemmBackend::Avx512: return avx512_usable();
+    case GemmBackend::Eigen: break;
+  }
+  return true;
 }
 
 std::string gemm_backend_name(GemmBackend b) {
-  return b == GemmBackend::Blas && blas().name ? blas().name : "Eigen";
+  switch (b) {
+    case GemmBackend::Blas: return blas().name ? blas().name : "BLAS";
+    case GemmBackend::Avx512: return "deconv AVX-512";
+    case GemmBackend::Eigen: break;
+  }
+  return "Eigen";
 }
 
 template <typename T>
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc, GemmBackend backend) {
   if (m == 0 || n == 0) return;
+  if (backend == GemmBackend::Avx512 && avx512_usable()) {
+#ifdef DECONV_HAVE_AVX512_GEMM
+    gemm_avx512<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+#endif
+  }
   if (backend == GemmBackend::Blas && fits_int(m) && fits_int(n) && fits_int(k) &&
-      fits_int(lda) && fits_int(ldb) && fits_int(ldc) && gemm_backend<T>() == GemmBackend::Blas) {
+      fits_int(lda) && fits_int(ldb) && fits_int(ldc) && blas_has_gemm<T>()) {
     call_blas<T>(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,
                  static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
     return;
@@ -170,6 +239,8 @@ template void gemm_part<float>(int, int, bool, bool, int64_t, int64_t, int64_t, 
 template void gemm_part<double>(int, int, bool, bool, int64_t, int64_t, int64_t, const double*,
                                 int64_t, const double*, int64_t, double, double*, int64_t,
                                 GemmBackend);
+template bool gemm_backend_available<float>(GemmBackend);
+template bool gemm_backend_available<double>(GemmBackend);
 template GemmBackend gemm_backend<float>();
 template GemmBackend gemm_backend<double>();
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,

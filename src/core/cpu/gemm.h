@@ -1,6 +1,8 @@
 // Row-major GEMM for the CPU kernels: C = alpha * op(A) * op(B) + beta * C, on the
 // calling thread. Uses the process's optimized BLAS (OpenBLAS, MKL or BLIS, found at
-// run time, so no link-time BLAS is needed), else Eigen. The kernels thread around it.
+// run time, so no link-time BLAS is needed), our AVX-512 GEMM where the CPU has
+// AVX-512 and that BLAS does not use it (or there is none), else Eigen. The kernels
+// thread around it.
 #pragma once
 
 #include <cstdint>
@@ -9,13 +11,17 @@
 namespace deconv {
 namespace cpu {
 
-enum class GemmBackend { Blas, Eigen };
+enum class GemmBackend { Blas, Avx512, Eigen };
 
-// The backend big GEMMs use: an optimized BLAS when one is loaded and provides the
-// routine for T, unless DECONV_GEMM=eigen is set in the environment.
+// The backend GEMMs of T use, chosen once per process (gemm.cpp says how);
+// DECONV_GEMM=blas, avx512 or eigen in the environment asks for one.
 template <typename T>
 GemmBackend gemm_backend();
 std::string gemm_backend_name(GemmBackend b);
+
+// Whether `b` can run GEMMs of T in this process (built in, CPU support, BLAS loaded).
+template <typename T>
+bool gemm_backend_available(GemmBackend b);
 
 // Pins an optimized BLAS to one thread while it lives (restoring the old count), so
 // that BLAS calls made from OpenMP threads do not start threads of their own.

@@ -1,0 +1,18 @@
+// A single-threaded row-major GEMM written for AVX-512 (packed panels, a 14-row by
+// 2-vector register tile), for CPUs whose optimized BLAS is not itself using AVX-512.
+// gemm_avx512.cpp is the only file compiled with AVX-512 flags; call it only after
+// avx512_gemm_usable() (gemm.cpp, compiled for plain x86-64) said the CPU can run it.
+#pragma once
+
+#include <cstdint>
+
+namespace deconv {
+namespace cpu {
+
+// C = alpha * op(A) * op(B) + beta * C, all row-major; op(X) is X^T when trans_x.
+template <typename T>
+void gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha,
+                 const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
+
+}  // namespace cpu
+}  // namespace deconv

@@ -1,0 +1,55 @@
+#include "core/cpu/gemm_timing.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/cpu/gemm.h"
+#include "core/run_options.h"
+
+namespace deconv {
+namespace cpu {
+
+template <typename T>
+double gemm_best_seconds(int64_t n, int reps, int threads) {
+  const int nt = resolve_threads(threads);
+  const size_t elems = static_cast<size_t>(n) * static_cast<size_t>(n);
+  std::vector<T> a(elems), b(elems), c(elems);
+  for (size_t i = 0; i < elems; ++i) {  // fixed values of either sign, no denormals
+    a[i] = static_cast<T>(static_cast<double>(i * 7919 % 1000) / 1000.0 - 0.5);
+    b[i] = static_cast<T>(static_cast<double>(i * 104729 % 1000) / 1000.0 - 0.5);
+  }
+  const GemmBackend backend = gemm_backend<T>();
+  const SerialBlas serial_blas;
+  auto run = [&] {
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+      int tid = 0, count = 1;
+#ifdef _OPENMP
+      tid = omp_get_thread_num();
+      count = omp_get_num_threads();
+#endif
+      gemm_part<T>(tid, count, false, false, n, n, n, a.data(), n, b.data(), n, T(0), c.data(),
+                   n, backend);
+    }
+  };
+  run();
+  double best = std::numeric_limits<double>::infinity();
+  for (int r = 0; r < std::max(reps, 1); ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+template double gemm_best_seconds<float>(int64_t, int, int);
+template double gemm_best_seconds<double>(int64_t, int, int);
+
+}  // namespace cpu
+}  // namespace deconv
