@@ -7,6 +7,7 @@
 #include "convert.h"
 #include "precision.h"
 #include "core/dispatch.h"
+#include "core/huge_pages.h"
 #include "core/cpu/gemm.h"
 #include "core/cuda/deconv_cuda.h"
 #include "r_errors.h"
@@ -29,7 +30,7 @@ RunStats last_stats;
 // An input as T: R's doubles themselves, or a float copy.
 template <typename T>
 struct Input {
-  std::vector<float> store;
+  std::unique_ptr<float[]> store;
   const T* ptr = nullptr;
   Input(SEXP x, int threads) {
     if (Rf_isNull(x)) return;
@@ -37,7 +38,7 @@ struct Input {
       ptr = REAL(x);
     } else {
       store = r::narrow(REAL(x), Rf_xlength(x), threads);
-      ptr = store.data();
+      ptr = store.get();
     }
   }
 };
@@ -45,6 +46,7 @@ struct Input {
 // Where a T result goes: the R vector's memory (floats are widened afterwards).
 template <typename T>
 T* output_ptr(Rcpp::NumericVector& v) {
+  prefer_huge_pages(v.begin(), static_cast<size_t>(v.size()) * sizeof(double));
   return reinterpret_cast<T*>(v.begin());
 }
 

@@ -5,13 +5,17 @@
 
 #include <cstdint>
 #include <cstring>
-#include <vector>
+#include <memory>
+
+#include "core/huge_pages.h"
 
 namespace deconv {
 namespace r {
 
-inline std::vector<float> narrow(const double* src, int64_t n, int threads) {
-  std::vector<float> out(static_cast<size_t>(n));
+// Left uninitialized (no zero fill) so that huge pages can be advised before first touch.
+inline std::unique_ptr<float[]> narrow(const double* src, int64_t n, int threads) {
+  std::unique_ptr<float[]> out(new float[static_cast<size_t>(n)]);
+  prefer_huge_pages(out.get(), static_cast<size_t>(n) * sizeof(float));
 #pragma omp parallel for num_threads(threads) if (threads > 1 && n > (1 << 16))
   for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(src[i]);
   return out;

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <memory>
 
+#include "core/huge_pages.h"
+
 namespace deconv {
 namespace cpu {
 
@@ -18,6 +20,7 @@ class Scratch {
     if (bytes <= kKeepBytes && !c.in_use) {
       if (c.size < bytes) {
         c.data.reset(new char[bytes]);
+        prefer_huge_pages(c.data.get(), bytes);
         c.size = bytes;
       }
       c.in_use = true;
@@ -25,6 +28,7 @@ class Scratch {
       cached_ = true;
     } else {
       own_.reset(new char[bytes]);
+      prefer_huge_pages(own_.get(), bytes);
       ptr_ = own_.get();
     }
   }
