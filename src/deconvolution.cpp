@@ -51,8 +51,8 @@ T* output_ptr(Rcpp::NumericVector& v) {
 }
 
 template <typename T>
-void finish_output(Rcpp::NumericVector& v) {
-  if constexpr (!std::is_same<T, double>::value) r::widen_in_place(v.begin(), v.size());
+void finish_output(Rcpp::NumericVector& v, int threads) {
+  if constexpr (!std::is_same<T, double>::value) r::widen_in_place(v.begin(), v.size(), threads);
 }
 
 Geometry checked_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParams& p) {
@@ -70,7 +70,7 @@ Rcpp::NumericVector forward_as(const Geometry& g, SEXP data, SEXP weight, SEXP b
   out.attr("dim") = r::r_dim(g.out_shape, "data");
   Input<T> x(data, opts.threads), w(weight, opts.threads), b(bias, opts.threads);
   deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, output_ptr<T>(out), opts, &last_stats);
-  finish_output<T>(out);
+  finish_output<T>(out, opts.threads);
   return out;
 }
 
@@ -91,9 +91,9 @@ Rcpp::List backward_as(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight,
   deconvolution_backward<T>(ctx, g, dy.ptr, x.ptr, w.ptr, want_data ? output_ptr<T>(dx) : nullptr,
                             want_weight ? output_ptr<T>(dw) : nullptr,
                             want_bias ? output_ptr<T>(db) : nullptr, opts, &last_stats);
-  finish_output<T>(dx);
-  finish_output<T>(dw);
-  finish_output<T>(db);
+  finish_output<T>(dx, opts.threads);
+  finish_output<T>(dw, opts.threads);
+  finish_output<T>(db, opts.threads);
   return Rcpp::List::create(Rcpp::Named("data") = want_data ? SEXP(dx) : R_NilValue,
                             Rcpp::Named("weight") = want_weight ? SEXP(dw) : R_NilValue,
                             Rcpp::Named("bias") = want_bias ? SEXP(db) : R_NilValue);

@@ -21,16 +21,25 @@ inline std::unique_ptr<float[]> narrow(const double* src, int64_t n, int threads
   return out;
 }
 
-// The first n floats stored in buf become n doubles. Backwards, element by element:
-// double i (bytes 8i..) never overlaps a float not yet read (bytes < 4i).
-inline void widen_in_place(double* buf, int64_t n) {
+// The first n floats stored in buf become n doubles, in place. Doubles [lo, hi) with
+// lo >= hi / 2 occupy bytes [8 lo, 8 hi), past the floats [lo, hi) they come from (bytes
+// below 4 hi), so each such half is widened in parallel, from the top half down.
+inline void widen_in_place(double* buf, int64_t n, int threads) {
   unsigned char* bytes = reinterpret_cast<unsigned char*>(buf);
-  for (int64_t i = n; i-- > 0;) {
+  auto widen = [bytes](int64_t i) {
     float f;
     std::memcpy(&f, bytes + 4 * i, sizeof f);
     const double d = f;
     std::memcpy(bytes + 8 * i, &d, sizeof d);
+  };
+  int64_t hi = n;
+  while (hi > (int64_t(1) << 14)) {
+    const int64_t lo = (hi + 1) / 2;
+#pragma omp parallel for num_threads(threads) if (threads > 1)
+    for (int64_t i = lo; i < hi; ++i) widen(i);
+    hi = lo;
   }
+  for (int64_t i = hi; i-- > 0;) widen(i);  // the small rest, top down
 }
 
 }  // namespace r

@@ -45,6 +45,29 @@ test_that("float32 really computes in single precision", {
   expect_lt(err, 1e-5)
 })
 
+test_that("large float32 results and gradients come back intact, on 1 and 2 threads", {
+  # Above 2^14 values the float results are widened to doubles in parallel halves;
+  # odd sizes make the halves uneven. Every value is compared with float64.
+  set.seed(31)
+  x <- array(rnorm(61 * 47 * 3 * 2), c(61, 47, 3, 2))
+  w <- array(rnorm(3 * 3 * 5 * 3), c(3, 3, 5, 3))
+  old <- deconv_threads()
+  on.exit(deconv_threads(old))
+  for (th in 1:2) {
+    deconv_threads(th)
+    y64 <- deconvolution(x, w, kernel = c(3, 3), stride = c(2, 2), num.filter = 5)
+    y32 <- deconvolution(x, w, kernel = c(3, 3), stride = c(2, 2), num.filter = 5,
+                         dtype = "float32")
+    expect_gt(length(y32), 2^16)
+    expect_lt(max(abs(y32 - y64)) / max(abs(y64)), 1e-5)
+    g64 <- deconvolution_backward(y64, x, w, kernel = c(3, 3), stride = c(2, 2), num.filter = 5)
+    g32 <- deconvolution_backward(y64, x, w, kernel = c(3, 3), stride = c(2, 2), num.filter = 5,
+                                  dtype = "float32")
+    expect_lt(max(abs(g32$data - g64$data)) / max(abs(g64$data)), 1e-5)
+    expect_lt(max(abs(g32$weight - g64$weight)) / max(abs(g64$weight)), 1e-5)
+  }
+})
+
 test_that("threads and a tiny workspace give the same result", {
   set.seed(5)
   for (i in 1:10) {
