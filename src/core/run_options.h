@@ -32,6 +32,7 @@ struct RunStats {
   int64_t chunks = 0;            // chunks planned, tail chunks included
   bool packed = false;           // channels-first X (and dX) copied into a chunk buffer
   bool group_parallel = false;   // each thread took whole groups, not shares of one
+  bool direct = false;           // one input channel per group: products formed directly
 };
 
 }  // namespace deconv

@@ -30,7 +30,7 @@ std::string path_str(const RunStats& s) {
   os << "path: chunk_samples=" << s.chunk_samples << " tile=" << s.tile
      << " input_positions=" << s.input_positions << " chunks=" << s.chunks
      << " packed=" << s.packed << " group_parallel=" << s.group_parallel
-     << " temp_bytes=" << s.temp_bytes;
+     << " direct=" << s.direct << " temp_bytes=" << s.temp_bytes;
   return os.str();
 }
 
@@ -55,12 +55,15 @@ void check_stats(const Case& c, const Geometry& g, const RunStats& s, size_t ele
     EXPECT_EQ(s.tile, s.input_positions);  // several samples only whole
   }
   EXPECT_EQ(s.chunks, ceil_div(c.N, s.chunk_samples) * ceil_div(s.input_positions, s.tile));
-  EXPECT_EQ(s.packed, !g.channels_last && s.chunk_samples > 1);
+  EXPECT_EQ(s.packed, !g.channels_last && s.chunk_samples > 1 && !s.direct);
   EXPECT_TRUE(!s.group_parallel || (threads > 1 && c.G >= threads));
+  EXPECT_TRUE(!s.direct || c.Cg == 1);  // the direct path is for one channel per group
   const int64_t workers = s.group_parallel ? threads : 1;
   const int64_t minimal = workers * c.Fg * g.kernel_size() * static_cast<int64_t>(elem);
   const int64_t workspace = c.workspace << 20;
-  if (workspace >= minimal) {
+  if (s.direct) {
+    EXPECT_EQ(s.temp_bytes, 0);  // no columns, no packs
+  } else if (workspace >= minimal) {
     EXPECT_LE(s.temp_bytes, workspace);
   } else {
     EXPECT_EQ(s.tile, 1);
@@ -288,22 +291,49 @@ TEST(DeconvCpuPath, TeamOfTwoThreadsPerGroup) {
 // ---- depthwise ---------------------------------------------------------------------------
 
 TEST(DeconvCpuPath, Depthwise) {
-  // G = C = F = 7: one input and one output channel per group; with 2 threads each takes
-  // whole groups. Whole-sample chunks (all N = 5 samples) and one-position tiles.
+  // G = C = 7: one input channel per group, so the direct path (no GEMM) runs, on one
+  // thread or with whole groups per thread. One output channel per group (F = 7) or
+  // three (F = 21, a depthwise multiplier); whole-sample chunks (all N = 5 samples) and
+  // one-position tiles.
   uint64_t seed = 160;
   for (Layout l : {Layout::NCHW, Layout::NHWC}) {
-    for (int64_t ws : {512, 0}) {
-      const Case c = make_case(l, 5, 7, 1, 1, {11, 13}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1},
-                               true, ws);
-      check_path(c, seed++, {1, 2}, [&](const RunStats& s, int threads) {
-        EXPECT_EQ(s.group_parallel, threads > 1 && have_two_threads());
-        if (ws == 0) {
-          EXPECT_EQ(s.tile, 1);
-        } else {
-          EXPECT_EQ(s.chunk_samples, c.N);
-        }
-      });
+    for (int64_t Fg : {1, 3}) {
+      for (int64_t ws : {512, 0}) {
+        const Case c = make_case(l, 5, 7, 1, Fg, {11, 13}, {3, 3}, {2, 2}, {1, 1}, {1, 1},
+                                 {1, 1}, true, ws);
+        check_path(c, seed++, {1, 2}, [&](const RunStats& s, int threads) {
+          EXPECT_EQ(s.group_parallel, threads > 1 && have_two_threads());
+          EXPECT_TRUE(s.direct);
+          if (ws == 0) {
+            EXPECT_EQ(s.tile, 1);
+          } else {
+            EXPECT_EQ(s.chunk_samples, c.N);
+          }
+        });
+      }
     }
+  }
+  // 1D, 2D and 3D, channels first and last, with dilation, uneven strides, pad, adj and odd
+  // sizes; a stride larger than the kernel leaves outputs untouched; 1 MB tiles.
+  const Case d1 = make_case(Layout::NCW, 3, 4, 1, 2, {17}, {5}, {3}, {2}, {3}, {1}, false, 512);
+  const Case d2l = make_case(Layout::NHWC, 2, 5, 1, 1, {9, 4}, {2, 3}, {4, 1}, {1, 2}, {0, 1},
+                             {3, 0}, true, 0);
+  const Case d3 = make_case(Layout::NCDHW, 2, 3, 1, 2, {3, 5, 4}, {3, 2, 3}, {2, 1, 3},
+                            {1, 2, 1}, {1, 0, 2}, {1, 0, 2}, true, 512);
+  const Case d3l = make_case(Layout::NDHWC, 2, 3, 1, 1, {4, 3, 5}, {2, 3, 2}, {1, 2, 2},
+                             {2, 1, 1}, {0, 1, 0}, {0, 1, 1}, false, 1);
+  for (const Case* c : {&d1, &d2l, &d3, &d3l}) {
+    check_path(*c, seed++, {1, 2}, [](const RunStats& s, int) { EXPECT_TRUE(s.direct); });
+  }
+  // One group of one channel on a team of 2 threads: the threads would race on dx and
+  // dw, so the team takes the GEMM path.
+  if (have_two_threads()) {
+    const Case team = make_case(Layout::NCHW, 3, 1, 1, 4, {15, 9}, {3, 3}, {2, 2}, {1, 1},
+                                {1, 1}, {1, 1}, true, 512);
+    check_path(team, seed++, {2}, [](const RunStats& s, int) {
+      EXPECT_FALSE(s.group_parallel);
+      EXPECT_FALSE(s.direct);
+    });
   }
 }
 

@@ -8,6 +8,8 @@
 // planes), or, with many small groups, each thread takes whole groups. BLAS is pinned
 // to one thread meanwhile, since its own threads and OpenMP's would fight for cores.
 // Channels-last layouts use the transposed GEMMs, so no data is reordered.
+// Groups of one input channel (depthwise) skip the GEMM, whose inner dimension would be
+// 1: the direct path forms each product where col2im / im2col would move it.
 #include "core/cpu/deconv_cpu.h"
 
 #include <algorithm>
@@ -67,9 +69,13 @@ struct Plan {
   int threads;            // all threads
   bool group_parallel;    // groups run in parallel, one per thread
   int workers;            // threads with their own buffers (group_parallel ? threads : 1)
+  bool direct;            // one input channel per group, one thread per group: no GEMM
   bool pack;              // channels-first chunks of several samples need X packed
   int64_t buffer_elems;   // per worker
 };
+
+// Below this many flops a call runs on one thread.
+constexpr int64_t kSerialFlops = 4096;
 
 // Widest chunk worth building: beyond this a GEMM gains little and buffers grow.
 constexpr int64_t kTargetWidth = 2048;
@@ -89,8 +95,11 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
   p.S = g.in_size(); p.So = g.out_size(); p.K = g.kernel_size();
   p.Cg = g.channels_per_group(); p.Fg = g.filters_per_group(); p.FgK = p.Fg * p.K;
   p.threads = resolve_threads(opts.threads);
+  // A call this small costs less than starting a team (tiny layer: 21 -> 16 us).
+  if (2 * p.N * p.C * p.S * p.FgK < kSerialFlops) p.threads = 1;
   p.group_parallel = p.threads > 1 && p.G >= p.threads && p.Cg * p.FgK <= 16384;
   p.workers = p.group_parallel ? p.threads : 1;
+  p.direct = p.Cg == 1 && (p.group_parallel || p.threads == 1);
   const int64_t budget = std::max<int64_t>(
       1, (g.workspace_mb << 20) / static_cast<int64_t>(elem) / p.workers);
   // Elements per input position of a chunk: columns, plus packed X (and dX) when
@@ -105,9 +114,9 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
   } else {
     p.nb = 1;
   }
-  p.pack = !g.channels_last && p.nb > 1;
+  p.pack = !g.channels_last && p.nb > 1 && !p.direct;
   p.tile = p.nb > 1 ? p.S : std::min(p.S, std::max<int64_t>(1, budget / p.FgK));
-  p.buffer_elems = p.nb * p.tile * (p.FgK + (p.pack ? packed : 0));
+  p.buffer_elems = p.direct ? 0 : p.nb * p.tile * (p.FgK + (p.pack ? packed : 0));
   return p;
 }
 
@@ -121,6 +130,7 @@ void report(const Plan& p, size_t elem, RunStats* stats) {
   stats->chunks = (p.N + p.nb - 1) / p.nb * ((p.S + p.tile - 1) / p.tile);
   stats->packed = p.pack;
   stats->group_parallel = p.group_parallel;
+  stats->direct = p.direct;
 }
 
 // A chunk: samples [n0, n0 + nb) and, per sample, input positions [s0, s0 + ts).
@@ -215,6 +225,73 @@ struct Kernel {
     }
   }
 
+  // Where the direct path finds sample n's group-gi input (or its gradient) at the
+  // tile's first position, and the step between positions.
+  std::pair<int64_t, int64_t> x_at(const Chunk& c, int64_t n, int64_t gi) const {
+    if (g.channels_last) return {((c.n0 + n) * p.S + c.s0) * p.C + gi, p.C};
+    return {((c.n0 + n) * p.C + gi) * p.S + c.s0, 1};
+  }
+  // Where sample n's filter f of group gi has output position o, and the step between
+  // the positions of a tap run.
+  std::pair<int64_t, int64_t> y_at(const Chunk& c, int64_t n, int64_t gi, int64_t f,
+                                   int64_t o) const {
+    const int64_t sw = g.stride[2];
+    if (g.channels_last) return {((c.n0 + n) * p.So + o) * p.F + gi * p.Fg + f, sw * p.F};
+    return {((c.n0 + n) * p.F + gi * p.Fg + f) * p.So + o, sw};
+  }
+
+  // Index of filter f's kernel tap in a group's weights: (Fg, K) channels-first, (K, Fg)
+  // channels-last, as the GEMM paths read them.
+  int64_t w_index(int64_t f, int64_t tap) const {
+    return g.channels_last ? tap * p.Fg + f : f * p.K + tap;
+  }
+
+  // Direct forward of group gi (one input channel): y += w[f, tap] * x over the runs.
+  void direct_forward(const Chunk& c, int64_t gi, const std::vector<Run>& runs, const T* data,
+                      const T* w, T* out) const {
+    for (int64_t n = 0; n < c.nb; ++n) {
+      const auto [xo, xs] = x_at(c, n, gi);
+      for (int64_t f = 0; f < p.Fg; ++f) {
+        for (const Run& r : runs) {
+          const auto [yo, ys] = y_at(c, n, gi, f, r.o);
+          const T wv = w[w_index(f, r.tap)];
+          const T* x = data + xo + r.s * xs;
+          T* y = out + yo;
+          for (int64_t j = 0; j < r.count; ++j) y[j * ys] += wv * x[j * xs];
+        }
+      }
+    }
+  }
+
+  // Direct gradients of group gi: dx = sum of w[f, tap] * dy over the runs (dx of the
+  // tile is zeroed first), dw[f, tap] += sum of x * dy.
+  void direct_backward(const Chunk& c, int64_t gi, const std::vector<Run>& runs,
+                       const T* out_grad, const T* data, const T* w, T* data_grad,
+                       T* dw) const {
+    for (int64_t n = 0; n < c.nb; ++n) {
+      const auto [xo, xs] = x_at(c, n, gi);
+      if (data_grad)
+        for (int64_t j = 0; j < c.ts; ++j) data_grad[xo + j * xs] = T(0);
+      for (int64_t f = 0; f < p.Fg; ++f) {
+        for (const Run& r : runs) {
+          const auto [yo, ys] = y_at(c, n, gi, f, r.o);
+          const T* dy = out_grad + yo;
+          if (data_grad) {
+            const T wv = w[w_index(f, r.tap)];
+            T* dx = data_grad + xo + r.s * xs;
+            for (int64_t j = 0; j < r.count; ++j) dx[j * xs] += wv * dy[j * ys];
+          }
+          if (dw) {
+            const T* x = data + xo + r.s * xs;
+            T acc = 0;
+            for (int64_t j = 0; j < r.count; ++j) acc += x[j * xs] * dy[j * ys];
+            dw[w_index(f, r.tap)] += acc;
+          }
+        }
+      }
+    }
+  }
+
   // Moves values between cols and y over the tile's tap runs: `scatter` adds cols into
   // y_out (col2im), else cols gets y_in's values (im2col; this thread's part of cols is
   // zeroed first). The team splits (sample, filter) planes channels-first, filter
@@ -297,6 +374,10 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
     const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
     const int64_t width = c.width();
     for_each_group(p, [&](int64_t gi, const Team& team, int worker) {
+      if (p.direct) {
+        k.direct_forward(c, gi, runs, data, weight + gi * p.FgK, out);
+        return;
+      }
       T* cols = scratch.as<T>() + worker * p.buffer_elems;
       const auto x = k.x_block(data, c, gi, cols + width * p.FgK, team);
       if (p.pack) team.barrier();
@@ -329,6 +410,11 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
       const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
       const int64_t width = c.width();
       for_each_group(p, [&](int64_t gi, const Team& team, int worker) {
+        if (p.direct) {
+          k.direct_backward(c, gi, runs, out_grad, data, weight + gi * p.FgK, data_grad,
+                            weight_grad ? weight_grad + gi * p.FgK : nullptr);
+          return;
+        }
         T* cols = scratch.as<T>() + worker * p.buffer_elems;
         T* xpack = cols + width * p.FgK;
         T* dxpack = xpack + (p.pack ? p.Cg * width : 0);
