@@ -75,7 +75,7 @@ struct Plan {
 };
 
 // Below this many flops a call runs on one thread.
-constexpr int64_t kSerialFlops = 4096;
+constexpr double kSerialFlops = 4096;
 
 // Widest chunk worth building: beyond this a GEMM gains little and buffers grow.
 constexpr int64_t kTargetWidth = 2048;
@@ -96,7 +96,8 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
   p.Cg = g.channels_per_group(); p.Fg = g.filters_per_group(); p.FgK = p.Fg * p.K;
   p.threads = resolve_threads(opts.threads);
   // A call this small costs less than starting a team (tiny layer: 21 -> 16 us).
-  if (2 * p.N * p.C * p.S * p.FgK < kSerialFlops) p.threads = 1;
+  // (In double: the product of four extents may not fit in int64.)
+  if (2.0 * p.N * p.C * p.S * p.FgK < kSerialFlops) p.threads = 1;
   p.group_parallel = p.threads > 1 && p.G >= p.threads && p.Cg * p.FgK <= 16384;
   p.workers = p.group_parallel ? p.threads : 1;
   p.direct = p.Cg == 1 && (p.group_parallel || p.threads == 1);
