@@ -53,4 +53,22 @@ inline int resolve_threads(int requested) {
 #endif
 }
 
+// This thread's number in the current OpenMP team, and the team's size (0 and 1
+// outside a parallel region or without OpenMP).
+inline int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+inline int team_size() {
+#ifdef _OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
 }  // namespace deconv

@@ -17,10 +17,6 @@
 #include <mutex>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "core/cpu/gemm.h"
 #include "core/cpu/scratch.h"
 #include "core/cpu/taps.h"
@@ -30,22 +26,6 @@ namespace deconv {
 namespace cpu {
 
 namespace {
-
-int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
-int team_size() {
-#ifdef _OPENMP
-  return omp_get_num_threads();
-#else
-  return 1;
-#endif
-}
 
 // One run of kernel tap `tap`: `count` input positions from `s` (relative to the tile)
 // land on output positions `o`, `o + stride_w`, ...
@@ -375,14 +355,14 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
     const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
     const int64_t width = c.width();
     for_each_group(p, [&](int64_t gi, const Team& team, int worker) {
+      const T* w = weight + gi * p.Cg * p.FgK;
       if (p.direct) {
-        k.direct_forward(c, gi, runs, data, weight + gi * p.FgK, out);
+        k.direct_forward(c, gi, runs, data, w, out);
         return;
       }
       T* cols = scratch.as<T>() + worker * p.buffer_elems;
       const auto x = k.x_block(data, c, gi, cols + width * p.FgK, team);
       if (p.pack) team.barrier();
-      const T* w = weight + gi * p.Cg * p.FgK;
       if (!g.channels_last) {
         gemm_part<T>(team.tid, team.nt, true, false, p.FgK, width, p.Cg, w, p.FgK, x.first,
                      x.second, T(0), cols, width, k.backend);
@@ -411,15 +391,15 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
       const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
       const int64_t width = c.width();
       for_each_group(p, [&](int64_t gi, const Team& team, int worker) {
+        const T* w = weight + gi * p.Cg * p.FgK;
+        T* dw = weight_grad ? weight_grad + gi * p.Cg * p.FgK : nullptr;
         if (p.direct) {
-          k.direct_backward(c, gi, runs, out_grad, data, weight + gi * p.FgK, data_grad,
-                            weight_grad ? weight_grad + gi * p.FgK : nullptr);
+          k.direct_backward(c, gi, runs, out_grad, data, w, data_grad, dw);
           return;
         }
         T* cols = scratch.as<T>() + worker * p.buffer_elems;
         T* xpack = cols + width * p.FgK;
         T* dxpack = xpack + (p.pack ? p.Cg * width : 0);
-        const T* w = weight + gi * p.Cg * p.FgK;
         k.transfer(c, gi, runs, cols, nullptr, out_grad, false, team);
         const auto x = weight_grad ? k.x_block(data, c, gi, xpack, team)
                                    : std::pair<const T*, int64_t>{nullptr, 0};
@@ -437,8 +417,7 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
                          width, T(0), dxpack, width, k.backend);
           }
         }
-        if (weight_grad) {
-          T* dw = weight_grad + gi * p.Cg * p.FgK;
+        if (dw) {
           if (g.channels_last) {
             gemm_part<T>(team.tid, team.nt, true, false, p.Cg, p.FgK, width, x.first, x.second,
                          cols, p.FgK, T(1), dw, p.FgK, k.backend);

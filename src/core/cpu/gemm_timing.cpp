@@ -5,10 +5,6 @@
 #include <limits>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "core/cpu/gemm.h"
 #include "core/run_options.h"
 
@@ -28,15 +24,8 @@ double gemm_best_seconds(int64_t n, int reps, int threads) {
   const SerialBlas serial_blas;
   auto run = [&] {
 #pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-      int tid = 0, count = 1;
-#ifdef _OPENMP
-      tid = omp_get_thread_num();
-      count = omp_get_num_threads();
-#endif
-      gemm_part<T>(tid, count, false, false, n, n, n, a.data(), n, b.data(), n, T(0), c.data(),
-                   n, backend);
-    }
+    gemm_part<T>(thread_id(), team_size(), false, false, n, n, n, a.data(), n, b.data(), n,
+                 T(0), c.data(), n, backend);
   };
   run();
   double best = std::numeric_limits<double>::infinity();
