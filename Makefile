@@ -36,7 +36,7 @@ INSTALL_FLAGS ?= --preclean
 export DEBIAN_FRONTEND := noninteractive
 
 # Debian packages: R and the package's R dependencies, and the C++ test toolchain.
-DEB_R     := r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cran-roxygen2 \
+DEB_R     := r-base-dev r-cran-rcppeigen r-cran-callr r-cran-testthat r-cran-roxygen2 \
              r-cran-png r-cran-jsonlite libopenblas0-pthread
 DEB_CXX   := cmake g++ make libgtest-dev libeigen3-dev libopenblas-dev
 DEB_CHECK := r-cran-knitr r-cran-rmarkdown pandoc qpdf devscripts

@@ -25,22 +25,40 @@
 bilinear_kernel <- function(kernel, channels = 1, num.filter = channels, num.group = 1,
                             diagonal = TRUE, layout = NULL) {
   call <- sys.call()
+  limit <- .Machine$integer.max
   count <- function(x, arg) {
-    if (!is.numeric(x) || length(x) != 1 || is.na(x) || x < 1 || x != round(x))
-      deconv_abort(arg, "expected a positive integer", call = call)
+    if (!is.numeric(x) || is.object(x) || length(x) != 1 || is.na(x) || x < 1 ||
+        x != round(x) || x > limit)
+      deconv_abort(arg, paste0("expected a positive whole number up to 2^31 - 1, got ",
+                               describe_value(x)), call = call)
     as.integer(x)
   }
-  if (!is.numeric(kernel) || !length(kernel) %in% 1:3 || anyNA(kernel) ||
-      any(kernel < 1) || any(kernel != round(kernel)))
-    deconv_abort("kernel", "expected 1, 2 or 3 positive integers", call = call)
+  if (!is.numeric(kernel) || is.object(kernel) || !length(kernel) %in% 1:3 || anyNA(kernel) ||
+      any(kernel < 1) || any(kernel != round(kernel)) || any(kernel > limit))
+    deconv_abort("kernel", paste0("expected 1, 2 or 3 positive whole numbers, got ",
+                                  describe_value(kernel)), call = call)
   channels <- count(channels, "channels")
   num.filter <- count(num.filter, "num.filter")
   num.group <- count(num.group, "num.group")
+  check_flag(diagonal, "diagonal", call)
+  layouts <- list(`1` = "NCW", `2` = c("NCHW", "NHWC"), `3` = c("NCDHW", "NDHWC"))
+  allowed <- layouts[[length(kernel)]]
+  if (!is.null(layout) && (!is.character(layout) || length(layout) != 1 || is.na(layout) ||
+                           !layout %in% allowed)) {
+    deconv_abort("layout", sprintf("expected NULL or %s for a %dD kernel, got %s",
+                                   paste0("\"", allowed, "\"", collapse = " or "),
+                                   length(kernel), describe_value(layout)), call = call)
+  }
   if (channels %% num.group) deconv_abort("num.group", "must divide channels", call = call)
   if (num.filter %% num.group) deconv_abort("num.group", "must divide num.filter", call = call)
   cg <- channels / num.group
   fg <- num.filter / num.group
-  if (isTRUE(diagonal) && cg != fg) {
+  if (prod(as.numeric(kernel)) * fg * channels > limit) {
+    deconv_abort("kernel", sprintf("the weight would have %s values, more than 2^31 - 1",
+                                   format(prod(as.numeric(kernel)) * fg * channels, digits = 6)),
+                 class = "deconv_shape_error", call = call)
+  }
+  if (diagonal && cg != fg) {
     deconv_abort("diagonal", sprintf(paste0(
       "TRUE needs as many input channels as filters per group (%d vs %d); ",
       "use diagonal = FALSE"), cg, fg), call = call)
@@ -54,7 +72,7 @@ bilinear_kernel <- function(kernel, channels = 1, num.filter = channels, num.gro
   for (k in kernel[-1]) pattern <- outer(pattern, taps(k))
   pattern <- as.vector(pattern)
   # mix[f, c]: 1 where local filter f is fed by local input channel c.
-  mix <- if (isTRUE(diagonal)) diag(1, fg) else matrix(1, fg, cg)
+  mix <- if (diagonal) diag(1, fg) else matrix(1, fg, cg)
   mix <- mix[, rep(seq_len(cg), num.group), drop = FALSE]
   channels_last <- !is.null(layout) && layout %in% c("NHWC", "NDHWC")
   if (channels_last) {

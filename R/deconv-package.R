@@ -10,7 +10,6 @@
 #'
 #' @keywords internal
 #' @useDynLib deconv, .registration = TRUE
-#' @importFrom Rcpp sourceCpp
 "_PACKAGE"
 
 # GPU handles and cuDNN's algorithm cache live in the shared library; free them before

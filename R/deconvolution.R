@@ -67,8 +67,8 @@ deconvolution <- function(data, weight, bias = NULL, kernel, stride = NULL, dila
   params <- collect_params(environment(), list(...), call)
   inputs <- eager_inputs(data, weight, bias, call)
   ctx <- parse_ctx(ctx, call)
-  core_call(cpp_deconvolution(inputs$data, inputs$weight, inputs$bias, params, dtype,
-                              ctx$device, ctx$id, threads_option()), call)
+  cpp_deconvolution(inputs$data, inputs$weight, inputs$bias, params, dtype, ctx$device,
+                    ctx$id, threads_option(call), call = call)
 }
 
 #' Gradients of a transposed convolution
@@ -99,9 +99,9 @@ deconvolution_backward <- function(out.grad, data, weight, bias = NULL, kernel, 
   inputs <- eager_inputs(data, weight, bias, call)
   out.grad <- as_numeric_array(out.grad, "out.grad", call)
   ctx <- parse_ctx(ctx, call)
-  core_call(cpp_deconvolution_backward(out.grad, inputs$data, inputs$weight, inputs$bias,
-                                       params, dtype, ctx$device, ctx$id, threads_option(),
-                                       TRUE, TRUE), call)
+  cpp_deconvolution_backward(out.grad, inputs$data, inputs$weight, inputs$bias, params,
+                             dtype, ctx$device, ctx$id, threads_option(call), TRUE, TRUE,
+                             call = call)
 }
 
 eager_inputs <- function(data, weight, bias, call) {

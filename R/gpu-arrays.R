@@ -4,11 +4,11 @@
 
 gpu_put <- function(x, dtype, device, call = NULL) {
   if (!is.double(x)) storage.mode(x) <- "double"
-  core_call(cpp_gpu_put(x, dtype, device), call)
+  cpp_gpu_put(x, dtype, device, call = call)
 }
 
 gpu_get <- function(a, call = NULL) {
-  core_call(cpp_gpu_get(a), call)
+  cpp_gpu_get(a, call = call)
 }
 
 #' @export
@@ -26,19 +26,19 @@ executor_ops <- function(ctx, dtype, call) {
       put = function(x) x,
       get = function(x) x,
       forward = function(x, w, b, params)
-        cpp_deconvolution(x, w, b, params, dtype, "cpu", 0L, threads_option()),
+        cpp_deconvolution(x, w, b, params, dtype, "cpu", 0L, threads_option(call), call = call),
       backward = function(dy, x, w, b, params, want_data, want_weight)
-        cpp_deconvolution_backward(dy, x, w, b, params, dtype, "cpu", 0L, threads_option(),
-                                   want_data, want_weight),
+        cpp_deconvolution_backward(dy, x, w, b, params, dtype, "cpu", 0L, threads_option(call),
+                                   want_data, want_weight, call = call),
       add = function(a, b) a + b))
   }
   list(
     put = function(x) gpu_put(x, dtype, ctx$id, call),
     get = function(x) gpu_get(x, call),
-    forward = function(x, w, b, params) cpp_gpu_deconvolution(x, w, b, params),
+    forward = function(x, w, b, params) cpp_gpu_deconvolution(x, w, b, params, call = call),
     backward = function(dy, x, w, b, params, want_data, want_weight)
-      cpp_gpu_deconvolution_backward(dy, x, w, b, params, want_data, want_weight),
-    add = function(a, b) core_call(cpp_gpu_accumulate(a, b), call))
+      cpp_gpu_deconvolution_backward(dy, x, w, b, params, want_data, want_weight, call = call),
+    add = function(a, b) cpp_gpu_accumulate(a, b, call = call))
 }
 
 # Median milliseconds of `reps` GPU passes (forward, or backward with every gradient) on
@@ -54,6 +54,5 @@ gpu_benchmark <- function(data.dim, kernel, stride = NULL, dilate = NULL, pad = 
   params <- collect_params(environment(), list(...), call)
   ctx <- parse_ctx(ctx, call)
   if (ctx$device != "gpu") deconv_abort("ctx", "expected a GPU context, e.g. mx.gpu(0)", call = call)
-  core_call(cpp_gpu_benchmark(as.numeric(data.dim), params, dtype, ctx$id, as.integer(reps),
-                              isTRUE(backward)), call)
+  cpp_gpu_benchmark(as.numeric(data.dim), params, dtype, ctx$id, reps, backward, call = call)
 }

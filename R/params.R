@@ -37,6 +37,11 @@ collect_params <- function(env, dots, call) {
     if (is.null(nm) || any(!nzchar(nm))) {
       deconv_abort("...", "every extra argument must be named", call = call)
     }
+    twice <- nm[duplicated(nm)]
+    if (length(twice)) {
+      deconv_abort(r_name(twice[1]), paste0("given twice (as ", twice[1], "); give it once"),
+                   call = call)
+    }
     unknown <- setdiff(nm, names(.synonyms))
     if (length(unknown)) {
       deconv_abort(unknown[1], paste0(
@@ -61,10 +66,13 @@ collect_params <- function(env, dots, call) {
   values
 }
 
-# A numeric array (double or integer) given as `arg`; integers become doubles.
+# A numeric array (double or integer) given as `arg`; integers become doubles. Classed
+# objects are refused (a factor's codes or an integer64's bits are not its values),
+# except the classes of plain arrays that R itself makes ("table", "AsIs").
 as_numeric_array <- function(x, arg, call, ranks = NULL) {
-  if (!is.numeric(x) || is.object(x) && !is.array(x)) {
-    deconv_abort(arg, paste0("expected a numeric array, got ", class(x)[1]), call = call)
+  if (!is.numeric(x) || !typeof(x) %in% c("double", "integer") ||
+      is.object(x) && !all(oldClass(x) %in% c("table", "AsIs"))) {
+    deconv_abort(arg, paste0("expected a numeric array, got ", describe_value(x)), call = call)
   }
   if (!is.null(ranks)) {
     if (is.null(dim(x))) {
@@ -82,6 +90,4 @@ as_numeric_array <- function(x, arg, call, ranks = NULL) {
   x
 }
 
-threads_option <- function() {
-  as.integer(getOption("deconv.threads", 0L))
-}
+r_name <- function(key) gsub("_", ".", key, fixed = TRUE)

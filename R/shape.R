@@ -26,5 +26,5 @@ deconvolution_shape <- function(data, kernel, stride = NULL, dilate = NULL, pad 
     deconv_abort("data", "expected the data's dims (3, 4 or 5 integers in R order) or an array",
                  call = call)
   }
-  core_call(cpp_deconvolution_shape(dims, params), call)
+  cpp_deconvolution_shape(dims, params, call = call)
 }

@@ -48,7 +48,7 @@ mx.symbol.Deconvolution <- function(data, weight = NULL, bias = NULL, kernel, st
   env <- environment()
   dots <- list(...)
   params <- with_node(collect_params(env, dots, call), name, call)
-  norm <- with_node(cpp_deconvolution_params(params), name, call)
+  norm <- with_node(cpp_deconvolution_params(params, call = call), name, call)
   attrs <- deconv_attrs(norm, given_params(env, dots))
   data_node <- if (missing(data)) new_node("null", paste0(name, "_data"))
                else input_node(data, "data", name, call)
@@ -172,8 +172,6 @@ parse_mx_tuple <- function(s, key, call) {
   }
   rev(v)
 }
-
-r_name <- function(key) gsub("_", ".", key, fixed = TRUE)
 
 # A one-line R-order description of a node's given parameters, for print().
 describe_params <- function(node) {

@@ -132,7 +132,7 @@ symbol_from_json <- function(text, call) {
 
 deconv_node_from_json <- function(name, attrs, inputs, call) {
   params <- with_node(params_from_attrs(attrs, call), name, call)
-  norm <- with_node(cpp_deconvolution_params(params), name, call)
+  norm <- with_node(cpp_deconvolution_params(params, call = call), name, call)
   want <- if (norm$no_bias) 2 else 3
   if (length(inputs) != want) {
     deconv_abort("inputs", sprintf("expected %d inputs (data, weight%s), got %d (Deconvolution node '%s')",

@@ -68,7 +68,7 @@ infer_shapes <- function(symbol, shapes, call) {
       }
       data_dims <- out[[as.character(n$inputs[[1]]$id)]]
       if (is.null(data_dims)) next
-      s <- with_node(cpp_deconvolution_shape(data_dims, n$params), n$name, call)
+      s <- with_node(cpp_deconvolution_shape(data_dims, n$params, call = call), n$name, call)
       need <- list(s$weight, s$bias)
       for (i in seq_along(n$inputs)[-1]) {
         inp <- n$inputs[[i]]

@@ -1,7 +1,11 @@
 #' Number of CPU threads
 #'
 #' Gets or sets the number of threads the CPU kernels use (option `deconv.threads`;
-#' 0 means OpenMP's default, which honours `OMP_NUM_THREADS`).
+#' 0 means OpenMP's default, which honours `OMP_NUM_THREADS`). The count is at most
+#' `deconv_info()$thread_limit` (1024); a bad value, set here or with `options()`, is
+#' an error naming it. In a forked child process (`parallel::mclapply()`, multicore
+#' futures) the kernels run on one thread whatever the setting, since OpenMP's threads
+#' do not survive a fork.
 #'
 #' @param n `NULL` to only query, or the number of threads to use from now on.
 #' @return The number of threads in effect (invisibly when setting).
@@ -11,14 +15,48 @@
 #' deconv_threads(old)
 #' @export
 deconv_threads <- function(n = NULL) {
+  call <- sys.call()
   if (is.null(n)) {
-    n <- threads_option()
-    return(if (n > 0) n else cpp_deconv_info()$threads)
+    n <- threads_option(call)
+    return(if (n > 0) n else cpp_deconv_info(call)$threads)
   }
-  if (!is.numeric(n) || length(n) != 1 || is.na(n) || n < 0 || n != round(n))
-    deconv_abort("n", "expected a non-negative whole number of threads")
-  options(deconv.threads = as.integer(n))
+  n <- check_thread_count(n, "n", call)
+  cores <- parallel::detectCores()
+  if (!is.na(cores) && n > cores && !isTRUE(.deconv_state$warned_threads)) {
+    .deconv_state$warned_threads <- TRUE
+    warning(sprintf("deconv_threads(%d): this machine has %d cores; more threads than cores usually run slower",
+                    n, cores), call. = FALSE)
+  }
+  options(deconv.threads = n)
   invisible(deconv_threads())
+}
+
+.deconv_state <- new.env(parent = emptyenv())
+
+# The thread count in force: option deconv.threads (unset or 0: OpenMP's default),
+# checked where it is read, so a bad option is an error naming it rather than a crash.
+threads_option <- function(call = NULL) {
+  n <- getOption("deconv.threads")
+  if (is.null(n)) return(0L)
+  check_thread_count(n, "deconv.threads", call)
+}
+
+check_thread_count <- function(n, arg, call) {
+  limit <- thread_limit()
+  if (!is.numeric(n) || is.object(n) || length(n) != 1 || is.na(n) || n < 0 || n > limit ||
+      n != floor(n)) {
+    deconv_abort(arg, sprintf(
+      "expected a whole number of threads from 0 (OpenMP's default) to %d, got %s",
+      limit, describe_value(n)), call = call)
+  }
+  as.integer(n)
+}
+
+thread_limit <- function() {
+  if (is.null(.deconv_state$thread_limit)) {
+    .deconv_state$thread_limit <- cpp_thread_limit()
+  }
+  .deconv_state$thread_limit
 }
 
 #' What this build of deconv supports
@@ -31,7 +69,8 @@ deconv_threads <- function(n = NULL) {
 #'     `cuda_runtime`, `cudnn_runtime`: the versions of the libraries loaded;
 #'     `cuda_driver`: the CUDA version the driver supports (each `NA` where it does not
 #'     apply, e.g. all of them in a CPU-only build);
-#'   * `threads`: the default number of CPU threads;
+#'   * `threads`: the default number of CPU threads; `thread_limit`: the most
+#'     [deconv_threads()] accepts;
 #'   * `gemm`: the matrix-product code the CPU kernels use, per precision: the
 #'     optimized BLAS R is linked to (such as OpenBLAS); `"deconv AVX-512"`, the
 #'     package's own AVX-512 GEMM, on CPUs with AVX-512 where that BLAS does not use it
@@ -41,5 +80,5 @@ deconv_threads <- function(n = NULL) {
 #' deconv_info()
 #' @export
 deconv_info <- function() {
-  cpp_deconv_info()
+  cpp_deconv_info(sys.call())
 }

@@ -1,8 +1,13 @@
 // Implementation of the R <-> core conversions.
 #include "convert.h"
 
+#include <climits>
 #include <cmath>
-#include <sstream>
+#include <cstdio>
+#include <cstring>
+
+#include "core/run_options.h"
+#include "r_boundary.h"
 
 namespace deconv {
 namespace r {
@@ -14,111 +19,219 @@ std::string r_arg_name(const std::string& arg) {
   return s;
 }
 
+std::string number_text(double v) {
+  char buf[64];
+  if (std::isnan(v)) return "NA";
+  if (std::isinf(v)) return v > 0 ? "Inf" : "-Inf";
+  if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string bytes_text(double bytes) {
+  static const char* units[] = {"bytes", "KB", "MB", "GB", "TB", "PB", "EB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 6) {
+    bytes /= 1024;
+    ++u;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+  return buf;
+}
+
 namespace {
 
 [[noreturn]] void bad(const char* arg, const std::string& detail) {
   throw ParamError(arg, detail);
 }
 
+// What x is, for messages: "NULL", "TRUE", "32", "\"abc\"", "a list of length 2", ...
+std::string describe(SEXP x) {
+  if (Rf_isNull(x)) return "NULL";
+  if (Rf_isFactor(x)) return "a factor";
+  if (OBJECT(x)) {
+    SEXP cls = Rf_getAttrib(x, R_ClassSymbol);
+    if (TYPEOF(cls) == STRSXP && Rf_xlength(cls) > 0)
+      return std::string("an object of class \"") + CHAR(STRING_ELT(cls, 0)) + "\"";
+  }
+  const R_xlen_t n = Rf_xlength(x);
+  if (n == 1) {
+    switch (TYPEOF(x)) {
+      case LGLSXP: {
+        const int v = LOGICAL(x)[0];
+        return v == NA_LOGICAL ? "NA" : v ? "TRUE" : "FALSE";
+      }
+      case INTSXP:
+        return INTEGER(x)[0] == NA_INTEGER ? "NA" : number_text(INTEGER(x)[0]);
+      case REALSXP:
+        return number_text(REAL(x)[0]);
+      case STRSXP: {
+        if (STRING_ELT(x, 0) == NA_STRING) return "NA";
+        std::string s = CHAR(STRING_ELT(x, 0));
+        if (s.size() > 40) s = s.substr(0, 40) + "...";
+        return "\"" + s + "\"";
+      }
+      default:
+        break;
+    }
+  }
+  return std::string("a ") + Rf_type2char(TYPEOF(x)) + " of length " + number_text(static_cast<double>(n));
+}
+
+// Refuses classed objects: a factor's codes, a Date's day count or an integer64's bits
+// are not the numbers the user meant.
+void check_plain(SEXP x, const char* arg, const char* expected) {
+  if (OBJECT(x)) bad(arg, std::string("expected ") + expected + ", got " + describe(x));
+}
+
 int64_t checked_integer(double v, const char* arg) {
   if (std::isnan(v)) bad(arg, "expected integer values, got NA");
-  if (!std::isfinite(v) || std::fabs(v) > 9.0e15) bad(arg, "expected finite integer values of a sensible size, got " + std::to_string(v));
-  if (v != std::floor(v)) {
-    std::ostringstream os;
-    os << "expected integer values, got " << v;
-    bad(arg, os.str());
-  }
+  if (!std::isfinite(v)) bad(arg, "expected finite integer values, got " + number_text(v));
+  if (std::fabs(v) > 9.0e15) bad(arg, "expected integer values of a sensible size, got " + number_text(v));
+  if (v != std::floor(v)) bad(arg, "expected integer values, got " + number_text(v));
   return static_cast<int64_t>(v);
 }
 
 }  // namespace
 
-bool is_float32(const std::string& dtype) {
-  if (dtype == "float32") return true;
-  if (dtype == "float64") return false;
-  throw ParamError("dtype", "expected \"float64\" or \"float32\", got \"" + dtype + "\"");
-}
-
 Tuple tuple_from_r(SEXP x, const char* arg) {
   Tuple t;
   if (Rf_isNull(x)) return t;
+  check_plain(x, arg, "a numeric vector");
+  const R_xlen_t n = Rf_xlength(x);
+  if (n > 64) bad(arg, "expected a short numeric vector, got " + number_text(static_cast<double>(n)) + " values");
   if (TYPEOF(x) == INTSXP) {
     const int* p = INTEGER(x);
-    for (R_xlen_t i = Rf_xlength(x); i-- > 0;) {
+    for (R_xlen_t i = n; i-- > 0;) {
       if (p[i] == NA_INTEGER) bad(arg, "expected integer values, got NA");
       t.push_back(p[i]);
     }
   } else if (TYPEOF(x) == REALSXP) {
     const double* p = REAL(x);
-    for (R_xlen_t i = Rf_xlength(x); i-- > 0;) t.push_back(checked_integer(p[i], arg));
-  } else if (TYPEOF(x) == LGLSXP && Rf_xlength(x) > 0 && LOGICAL(x)[0] == NA_LOGICAL) {
+    for (R_xlen_t i = n; i-- > 0;) t.push_back(checked_integer(p[i], arg));
+  } else if (TYPEOF(x) == LGLSXP && n > 0 && LOGICAL(x)[0] == NA_LOGICAL) {
     bad(arg, "expected integer values, got NA");
   } else {
-    bad(arg, std::string("expected a numeric vector, got ") + Rf_type2char(TYPEOF(x)));
+    bad(arg, std::string("expected a numeric vector, got ") + describe(x));
   }
   return t;
 }
 
 int64_t int_from_r(SEXP x, const char* arg, int64_t fallback) {
   if (Rf_isNull(x)) return fallback;
-  if (Rf_xlength(x) != 1) bad(arg, "expected a single integer, got " + std::to_string(Rf_xlength(x)) + " values");
-  Tuple t = tuple_from_r(x, arg);
-  return t[0];
+  check_plain(x, arg, "a single integer");
+  if (Rf_xlength(x) != 1)
+    bad(arg, "expected a single integer, got " + number_text(static_cast<double>(Rf_xlength(x))) + " values");
+  return tuple_from_r(x, arg)[0];
 }
 
 bool bool_from_r(SEXP x, const char* arg, bool fallback) {
   if (Rf_isNull(x)) return fallback;
-  if (Rf_xlength(x) != 1) bad(arg, "expected TRUE or FALSE, got " + std::to_string(Rf_xlength(x)) + " values");
+  check_plain(x, arg, "TRUE or FALSE");
+  if (Rf_xlength(x) != 1)
+    bad(arg, "expected TRUE or FALSE, got " + number_text(static_cast<double>(Rf_xlength(x))) + " values");
   if (TYPEOF(x) == LGLSXP) {
-    int v = LOGICAL(x)[0];
+    const int v = LOGICAL(x)[0];
     if (v == NA_LOGICAL) bad(arg, "expected TRUE or FALSE, got NA");
     return v != 0;
   }
   if (TYPEOF(x) == INTSXP || TYPEOF(x) == REALSXP) {
-    int64_t v = tuple_from_r(x, arg)[0];
+    const double v = TYPEOF(x) == INTSXP ? INTEGER(x)[0] : REAL(x)[0];
     if (v == 0 || v == 1) return v == 1;
   }
-  bad(arg, "expected TRUE or FALSE");
+  bad(arg, "expected TRUE or FALSE, got " + describe(x));
 }
 
 std::string string_from_r(SEXP x, const char* arg) {
   if (Rf_isNull(x)) return "";
   if (TYPEOF(x) != STRSXP || Rf_xlength(x) != 1 || STRING_ELT(x, 0) == NA_STRING)
-    bad(arg, "expected a single string or NULL");
+    bad(arg, "expected a single string or NULL, got " + describe(x));
   return CHAR(STRING_ELT(x, 0));
 }
 
-namespace {
-// The list element `name`, or NULL when the list has none.
-SEXP element(const Rcpp::List& l, const char* name) {
-  return l.containsElementNamed(name) ? SEXP(l[name]) : R_NilValue;
+bool is_float32(SEXP dtype) {
+  if (TYPEOF(dtype) == STRSXP && Rf_xlength(dtype) == 1 && STRING_ELT(dtype, 0) != NA_STRING) {
+    const char* s = CHAR(STRING_ELT(dtype, 0));
+    if (!std::strcmp(s, "float32")) return true;
+    if (!std::strcmp(s, "float64")) return false;
+  }
+  bad("dtype", "expected \"float64\" or \"float32\", got " + describe(dtype));
 }
-}  // namespace
 
-DeconvParams params_from_r(const Rcpp::List& list) {
-  auto l = [&list](const char* name) { return element(list, name); };
+int threads_from_r(SEXP x, const char* arg) {
+  const int limit = thread_limit();
+  const std::string expected = "expected a whole number of threads from 0 (OpenMP's default) to " +
+                               std::to_string(limit);
+  if (Rf_isNull(x) || OBJECT(x) || Rf_xlength(x) != 1 || (TYPEOF(x) != INTSXP && TYPEOF(x) != REALSXP))
+    bad(arg, expected + ", got " + describe(x));
+  const double v = TYPEOF(x) == INTSXP ? (INTEGER(x)[0] == NA_INTEGER ? NAN : INTEGER(x)[0]) : REAL(x)[0];
+  if (!(v >= 0 && v <= limit) || v != std::floor(v)) bad(arg, expected + ", got " + number_text(v));
+  return static_cast<int>(v);
+}
+
+Context context_from_r(SEXP device, SEXP device_id) {
+  const std::string d = string_from_r(device, "ctx");
+  Context c;
+  if (d == "gpu") {
+    c.device = Device::GPU;
+  } else if (d != "cpu") {
+    bad("ctx", "expected device \"cpu\" or \"gpu\", got " + describe(device));
+  }
+  const int64_t id = int_from_r(device_id, "ctx", 0);
+  if (id < 0 || id > INT_MAX) bad("ctx", "expected a device number from 0, got " + number_text(static_cast<double>(id)));
+  c.device_id = static_cast<int>(id);
+  return c;
+}
+
+DeconvParams params_from_r(SEXP list) {
+  static const char* known[] = {"kernel", "stride", "dilate", "pad", "adj", "target_shape",
+                                "num_filter", "num_group", "workspace", "no_bias",
+                                "cudnn_tune", "cudnn_off", "layout"};
+  constexpr int n_known = sizeof known / sizeof known[0];
+  if (TYPEOF(list) != VECSXP) bad("params", "expected a list of Deconvolution parameters, got " + describe(list));
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  const R_xlen_t n = Rf_xlength(list);
+  if (n && TYPEOF(names) != STRSXP) bad("params", "expected a named list of Deconvolution parameters");
+  SEXP values[n_known];
+  for (SEXP& v : values) v = nullptr;
+  for (R_xlen_t i = 0; i < n; ++i) {
+    const char* name = STRING_ELT(names, i) == NA_STRING ? "" : CHAR(STRING_ELT(names, i));
+    int k = 0;
+    while (k < n_known && std::strcmp(name, known[k])) ++k;
+    if (k == n_known) bad(*name ? name : "params", "not a parameter of Deconvolution");
+    if (values[k]) bad(known[k], "given twice");
+    values[k] = VECTOR_ELT(list, i);
+  }
+  auto l = [&values](int k) { return values[k] ? values[k] : R_NilValue; };
   DeconvParams p;
-  p.kernel = tuple_from_r(l("kernel"), "kernel");
-  p.stride = tuple_from_r(l("stride"), "stride");
-  p.dilate = tuple_from_r(l("dilate"), "dilate");
-  p.pad = tuple_from_r(l("pad"), "pad");
-  p.adj = tuple_from_r(l("adj"), "adj");
-  p.target_shape = tuple_from_r(l("target_shape"), "target_shape");
-  if (Rf_isNull(l("num_filter"))) bad("num_filter", "required: the number of output filters");
-  p.num_filter = int_from_r(l("num_filter"), "num_filter", 0);
-  p.num_group = int_from_r(l("num_group"), "num_group", 1);
-  p.workspace = int_from_r(l("workspace"), "workspace", 512);
-  p.no_bias = bool_from_r(l("no_bias"), "no_bias", true);
-  p.cudnn_off = bool_from_r(l("cudnn_off"), "cudnn_off", false);
-  p.cudnn_tune = parse_cudnn_tune(string_from_r(l("cudnn_tune"), "cudnn_tune"));
-  p.layout = parse_layout(string_from_r(l("layout"), "layout"));
+  p.kernel = tuple_from_r(l(0), "kernel");
+  p.stride = tuple_from_r(l(1), "stride");
+  p.dilate = tuple_from_r(l(2), "dilate");
+  p.pad = tuple_from_r(l(3), "pad");
+  p.adj = tuple_from_r(l(4), "adj");
+  p.target_shape = tuple_from_r(l(5), "target_shape");
+  if (Rf_isNull(l(6))) bad("num_filter", "required: the number of output filters");
+  p.num_filter = int_from_r(l(6), "num_filter", 0);
+  p.num_group = int_from_r(l(7), "num_group", 1);
+  p.workspace = int_from_r(l(8), "workspace", 512);
+  p.no_bias = bool_from_r(l(9), "no_bias", true);
+  p.cudnn_tune = parse_cudnn_tune(string_from_r(l(10), "cudnn_tune"));
+  p.cudnn_off = bool_from_r(l(11), "cudnn_off", false);
+  p.layout = parse_layout(string_from_r(l(12), "layout"));
   return p;
+}
+
+void check_double_array(SEXP x, const char* arg) {
+  if (TYPEOF(x) != REALSXP) bad(arg, "expected a numeric array, got " + describe(x));
 }
 
 Shape shape_of(SEXP x) {
   SEXP dim = Rf_getAttrib(x, R_DimSymbol);
   Shape s;
-  if (Rf_isNull(dim)) {
+  if (TYPEOF(dim) != INTSXP) {
     s.push_back(Rf_xlength(x));
   } else {
     const int* d = INTEGER(dim);
@@ -127,44 +240,62 @@ Shape shape_of(SEXP x) {
   return s;
 }
 
-Rcpp::IntegerVector r_dim(const Shape& shape, const char* arg) {
-  Rcpp::IntegerVector d(shape.size());
-  for (size_t i = 0; i < shape.size(); ++i) {
-    const int64_t v = shape[shape.size() - 1 - i];
-    if (v > INT32_MAX) throw ShapeError(arg, "a dimension of " + std::to_string(v) + " exceeds R's limit for array dimensions (2^31 - 1)");
-    d[i] = static_cast<int>(v);
-  }
+void check_r_dims(const Shape& shape, const char* arg) {
+  for (int64_t v : shape)
+    if (v > INT_MAX)
+      throw ShapeError(arg, "a dimension of " + std::to_string(v) +
+                                " exceeds R's limit for array dimensions (2^31 - 1)");
+}
+
+SEXP r_dim(const Shape& shape, const char* arg) {
+  check_r_dims(shape, arg);
+  SEXP d = new_vector(INTSXP, static_cast<R_xlen_t>(shape.size()), arg);
+  for (size_t i = 0; i < shape.size(); ++i) INTEGER(d)[i] = static_cast<int>(shape[shape.size() - 1 - i]);
   return d;
 }
 
-std::string r_dim_string(const Shape& s) {
-  std::ostringstream os;
-  os << "c(";
-  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[s.size() - 1 - i];
-  os << ")";
-  return os.str();
+SEXP new_array(const Shape& shape, const char* arg, bool as_vector) {
+  check_r_dims(shape, arg);
+  int64_t n = 1;
+  for (int64_t d : shape) n = checked_mul(n, d, arg);
+  SEXP dim = as_vector ? R_NilValue : r_dim(shape, arg);
+  SEXP v = new_vector(REALSXP, static_cast<R_xlen_t>(n), arg);
+  if (!as_vector) set_attr(v, R_DimSymbol, dim);
+  return v;
 }
 
-void check_weight_r(const Geometry& g, SEXP weight) {
-  const Shape got = shape_of(weight);
-  if (got == g.weight_shape && !Rf_isNull(Rf_getAttrib(weight, R_DimSymbol))) return;
-  std::string names = g.channels_last ? "num.filter/num.group, kernel, channels"
-                                      : "kernel, num.filter/num.group, channels";
-  std::string got_s = Rf_isNull(Rf_getAttrib(weight, R_DimSymbol))
-                          ? "a vector without dim of length " + std::to_string(Rf_xlength(weight))
-                          : "dim = " + r_dim_string(got);
+std::string r_dim_string(const Shape& s) {
+  std::string out = "c(";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[s.size() - 1 - i]);
+  return out + ")";
+}
+
+void check_weight_dims(const Geometry& g, const Shape& got, bool has_dim) {
+  if (got == g.weight_shape && has_dim) return;
+  const std::string names = g.channels_last ? "num.filter/num.group, kernel, channels"
+                                            : "kernel, num.filter/num.group, channels";
+  const std::string got_s = !has_dim ? "a vector without dim of length " + std::to_string(got.at(0))
+                                     : "dim = " + r_dim_string(got);
   throw ShapeError("weight", "expected an array with dim = " + r_dim_string(g.weight_shape) +
                                  " (" + names + ", in R order for layout " +
                                  layout_name(g.layout) + "), got " + got_s);
 }
 
-void check_bias_r(const Geometry& g, SEXP bias) {
-  const Shape got = shape_of(bias);
+void check_bias_dims(const Geometry& g, const Shape& got) {
   if (got == g.bias_shape) return;
   throw ShapeError("bias", "expected " + std::to_string(g.num_filter) +
                                " values (one per filter, num.filter), got " +
                                (got.size() == 1 ? std::to_string(got[0]) + " values"
                                                 : "an array with dim = " + r_dim_string(got)));
+}
+
+Geometry checked_geometry(const DeconvParams& p, const Shape& data, const Shape& weight,
+                          bool weight_has_dim, bool has_bias, const Shape& bias) {
+  Geometry g = infer_geometry(p, data);
+  check_weight_dims(g, weight, weight_has_dim);
+  check_bias_given(p, has_bias);
+  if (!p.no_bias) check_bias_dims(g, bias);
+  return g;
 }
 
 }  // namespace r

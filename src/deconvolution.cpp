@@ -1,31 +1,22 @@
-// Rcpp entry points behind deconvolution(), deconvolution_backward() and
-// deconvolution_shape(): convert, call the core dispatch, convert back.
-#include <Rcpp.h>
+// .Call entries behind deconvolution(), deconvolution_backward(), deconvolution_shape()
+// and the symbols' parameter check: convert and check, allocate the results, call the
+// core dispatch. Each runs behind the one boundary (r_boundary.h).
+#include <Rinternals.h>
 
-#include <vector>
+#include <memory>
+#include <type_traits>
 
 #include "convert.h"
-#include "precision.h"
 #include "core/dispatch.h"
 #include "core/huge_pages.h"
-#include "core/cpu/gemm.h"
-#include "core/cuda/deconv_cuda.h"
-#include "r_errors.h"
+#include "precision.h"
+#include "r_boundary.h"
 #include "r_interrupt.h"
+#include "run_stats.h"
 
 using namespace deconv;
 
 namespace {
-
-Context context_from_r(const std::string& device, int device_id) {
-  Context c;
-  c.device = device == "gpu" ? Device::GPU : Device::CPU;
-  c.device_id = device_id;
-  return c;
-}
-
-// What the last CPU run used (for benchmarks: peak temporary bytes).
-RunStats last_stats;
 
 // An input as T: R's doubles themselves, or a float copy.
 template <typename T>
@@ -45,155 +36,122 @@ struct Input {
 
 // Where a T result goes: the R vector's memory (floats are widened afterwards).
 template <typename T>
-T* output_ptr(Rcpp::NumericVector& v) {
-  prefer_huge_pages(v.begin(), static_cast<size_t>(v.size()) * sizeof(double));
-  return reinterpret_cast<T*>(v.begin());
+T* output_ptr(SEXP v) {
+  if (Rf_isNull(v)) return nullptr;
+  prefer_huge_pages(REAL(v), static_cast<size_t>(Rf_xlength(v)) * sizeof(double));
+  return reinterpret_cast<T*>(REAL(v));
 }
 
 template <typename T>
-void finish_output(Rcpp::NumericVector& v, int threads) {
-  if constexpr (!std::is_same<T, double>::value) r::widen_in_place(v.begin(), v.size(), threads);
+void finish_output(SEXP v, int threads) {
+  if constexpr (!std::is_same<T, double>::value)
+    if (!Rf_isNull(v)) r::widen_in_place(REAL(v), Rf_xlength(v), threads);
 }
 
-Geometry checked_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParams& p) {
-  Geometry g = infer_geometry(p, r::shape_of(data));
-  r::check_weight_r(g, weight);
-  check_bias_given(p, !Rf_isNull(bias));
-  if (!p.no_bias) r::check_bias_r(g, bias);
-  return g;
+// Checks the arrays and parameters of an eager call; returns the geometry.
+Geometry call_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParams& p) {
+  r::check_double_array(data, "data");
+  r::check_double_array(weight, "weight");
+  if (!Rf_isNull(bias)) r::check_double_array(bias, "bias");
+  return r::checked_geometry(p, r::shape_of(data), r::shape_of(weight),
+                             !Rf_isNull(Rf_getAttrib(weight, R_DimSymbol)), !Rf_isNull(bias),
+                             Rf_isNull(bias) ? Shape{} : r::shape_of(bias));
 }
 
 template <typename T>
-Rcpp::NumericVector forward_as(const Geometry& g, SEXP data, SEXP weight, SEXP bias,
-                               const Context& ctx, const RunOptions& opts) {
-  Rcpp::NumericVector out(Rcpp::no_init(static_cast<R_xlen_t>(g.batch * g.num_filter * g.out_size())));
-  out.attr("dim") = r::r_dim(g.out_shape, "data");
+void forward_as(const Geometry& g, SEXP data, SEXP weight, SEXP bias, SEXP out,
+                const Context& ctx, const RunOptions& opts) {
   Input<T> x(data, opts.threads), w(weight, opts.threads), b(bias, opts.threads);
-  deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, output_ptr<T>(out), opts, &last_stats);
+  deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, output_ptr<T>(out), opts,
+                           &r::last_run_stats());
   finish_output<T>(out, opts.threads);
-  return out;
 }
 
 template <typename T>
-Rcpp::List backward_as(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight, bool want_data,
-                       bool want_weight, bool want_bias, const Context& ctx,
-                       const RunOptions& opts) {
+void backward_as(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight, SEXP dx, SEXP dw,
+                 SEXP db, const Context& ctx, const RunOptions& opts) {
   Input<T> dy(out_grad, opts.threads), x(data, opts.threads), w(weight, opts.threads);
-  auto make = [](bool want, const Shape& s, bool keep_dim) {
-    if (!want) return Rcpp::NumericVector(0);
-    Rcpp::NumericVector v(Rcpp::no_init(static_cast<R_xlen_t>(element_count(s))));
-    if (keep_dim) v.attr("dim") = r::r_dim(s, "data");
-    return v;
-  };
-  Rcpp::NumericVector dx = make(want_data, g.data_shape, true),
-                      dw = make(want_weight, g.weight_shape, true),
-                      db = make(want_bias, g.bias_shape, false);
-  deconvolution_backward<T>(ctx, g, dy.ptr, x.ptr, w.ptr, want_data ? output_ptr<T>(dx) : nullptr,
-                            want_weight ? output_ptr<T>(dw) : nullptr,
-                            want_bias ? output_ptr<T>(db) : nullptr, opts, &last_stats);
-  finish_output<T>(dx, opts.threads);
-  finish_output<T>(dw, opts.threads);
-  finish_output<T>(db, opts.threads);
-  return Rcpp::List::create(Rcpp::Named("data") = want_data ? SEXP(dx) : R_NilValue,
-                            Rcpp::Named("weight") = want_weight ? SEXP(dw) : R_NilValue,
-                            Rcpp::Named("bias") = want_bias ? SEXP(db) : R_NilValue);
+  deconvolution_backward<T>(ctx, g, dy.ptr, x.ptr, w.ptr, output_ptr<T>(dx), output_ptr<T>(dw),
+                            output_ptr<T>(db), opts, &r::last_run_stats());
+  for (SEXP v : {dx, dw, db}) finish_output<T>(v, opts.threads);
 }
 
 }  // namespace
 
-// [[Rcpp::export(rng = false)]]
-SEXP cpp_deconvolution(SEXP data, SEXP weight, SEXP bias, Rcpp::List params, std::string dtype,
-                       std::string device, int device_id, int threads) {
-  return r::guarded([&]() -> SEXP {
+extern "C" SEXP C_deconvolution(SEXP data, SEXP weight, SEXP bias, SEXP params, SEXP dtype,
+                                SEXP device, SEXP device_id, SEXP threads) {
+  return r::entry([&]() -> SEXP {
     const DeconvParams p = r::params_from_r(params);
-    const Geometry g = checked_geometry(data, weight, bias, p);
-    const Context ctx = context_from_r(device, device_id);
-    const RunOptions opts = r::run_options(threads);
-    if (r::is_float32(dtype)) return forward_as<float>(g, data, weight, bias, ctx, opts);
-    return forward_as<double>(g, data, weight, bias, ctx, opts);
+    const bool f32 = r::is_float32(dtype);
+    const Context ctx = r::context_from_r(device, device_id);
+    const RunOptions opts = r::run_options(r::threads_from_r(threads, "deconv.threads"));
+    const Geometry g = call_geometry(data, weight, bias, p);
+    SEXP out = r::new_array(g.out_shape, "data");
+    if (f32) forward_as<float>(g, data, weight, bias, out, ctx, opts);
+    else forward_as<double>(g, data, weight, bias, out, ctx, opts);
+    return out;
   });
 }
 
-// [[Rcpp::export(rng = false)]]
-SEXP cpp_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, SEXP bias,
-                                Rcpp::List params, std::string dtype, std::string device,
-                                int device_id, int threads, bool want_data, bool want_weight) {
-  return r::guarded([&]() -> SEXP {
+extern "C" SEXP C_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, SEXP bias,
+                                         SEXP params, SEXP dtype, SEXP device, SEXP device_id,
+                                         SEXP threads, SEXP want_data, SEXP want_weight) {
+  return r::entry([&]() -> SEXP {
     const DeconvParams p = r::params_from_r(params);
-    const Geometry g = checked_geometry(data, weight, bias, p);
+    const bool f32 = r::is_float32(dtype);
+    const Context ctx = r::context_from_r(device, device_id);
+    const RunOptions opts = r::run_options(r::threads_from_r(threads, "deconv.threads"));
+    const bool wd = r::bool_from_r(want_data, "want_data", true);
+    const bool ww = r::bool_from_r(want_weight, "want_weight", true);
+    const Geometry g = call_geometry(data, weight, bias, p);
+    r::check_double_array(out_grad, "out_grad");
     const Shape got = r::shape_of(out_grad);
     if (got != g.out_shape) {
       throw ShapeError("out_grad", "expected an array with dim = " + r::r_dim_string(g.out_shape) +
                                        " (the output's), got dim = " + r::r_dim_string(got));
     }
-    const Context ctx = context_from_r(device, device_id);
-    const RunOptions opts = r::run_options(threads);
-    if (r::is_float32(dtype))
-      return backward_as<float>(g, out_grad, data, weight, want_data, want_weight, !p.no_bias, ctx, opts);
-    return backward_as<double>(g, out_grad, data, weight, want_data, want_weight, !p.no_bias, ctx, opts);
+    SEXP dx = wd ? r::new_array(g.data_shape, "data") : R_NilValue;
+    SEXP dw = ww ? r::new_array(g.weight_shape, "weight") : R_NilValue;
+    SEXP db = p.no_bias ? R_NilValue : r::new_array(g.bias_shape, "bias", true);
+    if (f32) backward_as<float>(g, out_grad, data, weight, dx, dw, db, ctx, opts);
+    else backward_as<double>(g, out_grad, data, weight, dx, dw, db, ctx, opts);
+    return r::named_list({{"data", dx}, {"weight", dw}, {"bias", db}});
   });
 }
 
-// [[Rcpp::export(rng = false)]]
-SEXP cpp_deconvolution_shape(SEXP data_dim, Rcpp::List params) {
-  return r::guarded([&]() -> SEXP {
+extern "C" SEXP C_deconvolution_shape(SEXP data_dim, SEXP params) {
+  return r::entry([&]() -> SEXP {
     const DeconvParams p = r::params_from_r(params);
-    Shape s = r::tuple_from_r(data_dim, "data");
-    const Geometry g = infer_geometry(p, s);
+    const Geometry g = infer_geometry(p, r::tuple_from_r(data_dim, "data"));
     Shape pad, adj;
     for (int i = 3 - g.rank; i < 3; ++i) {
       pad.push_back(g.pad[i]);
       adj.push_back(g.adj[i]);
     }
-    return Rcpp::List::create(Rcpp::Named("out") = r::r_dim(g.out_shape, "data"),
-                              Rcpp::Named("weight") = r::r_dim(g.weight_shape, "weight"),
-                              Rcpp::Named("bias") = r::r_dim(g.bias_shape, "bias"),
-                              Rcpp::Named("pad") = r::r_dim(pad, "pad"),
-                              Rcpp::Named("adj") = r::r_dim(adj, "adj"));
+    return r::named_list({{"out", r::r_dim(g.out_shape, "data")},
+                          {"weight", r::r_dim(g.weight_shape, "weight")},
+                          {"bias", r::r_dim(g.bias_shape, "bias")},
+                          {"pad", r::r_dim(pad, "pad")},
+                          {"adj", r::r_dim(adj, "adj")}});
   });
 }
 
-// [[Rcpp::export(rng = false)]]
-Rcpp::List cpp_deconv_info() {
-  const cuda::BuildInfo b = cuda::build_info();
-  auto version = [](const std::string& v) {
-    return v.empty() ? Rcpp::CharacterVector::create(NA_STRING) : Rcpp::CharacterVector::create(v);
-  };
-  return Rcpp::List::create(
-      Rcpp::Named("cuda") = cuda::compiled_with_cuda(),
-      Rcpp::Named("devices") = static_cast<int>(b.devices.size()),
-      Rcpp::Named("device_names") = Rcpp::CharacterVector(b.devices.begin(), b.devices.end()),
-      Rcpp::Named("cuda_version") = version(b.cuda_compiled),
-      Rcpp::Named("cuda_runtime") = version(b.cuda_runtime),
-      Rcpp::Named("cuda_driver") = version(b.cuda_driver),
-      Rcpp::Named("cudnn_version") = version(b.cudnn_compiled),
-      Rcpp::Named("cudnn_runtime") = version(b.cudnn_runtime),
-      Rcpp::Named("threads") = resolve_threads(0),
-      Rcpp::Named("gemm") = Rcpp::CharacterVector::create(
-          Rcpp::Named("float64") = cpu::gemm_backend_name(cpu::gemm_backend<double>()),
-          Rcpp::Named("float32") = cpu::gemm_backend_name(cpu::gemm_backend<float>())));
-}
-
-// Peak bytes of temporaries of the last CPU run (forward or backward).
-// [[Rcpp::export(rng = false)]]
-double cpp_last_temp_bytes() { return static_cast<double>(last_stats.temp_bytes); }
-
 // Shape-independent validation (the errors a symbol raises when it is made) and the
 // normalized parameters, tuples in R order with defaults filled in.
-// [[Rcpp::export(rng = false)]]
-SEXP cpp_deconvolution_params(Rcpp::List params) {
-  return r::guarded([&]() -> SEXP {
+extern "C" SEXP C_deconvolution_params(SEXP params) {
+  return r::entry([&]() -> SEXP {
     const DeconvParams p = normalize_params(r::params_from_r(params));
-    auto tuple = [](const Tuple& t) { return r::r_dim(t, "kernel"); };
-    return Rcpp::List::create(
-        Rcpp::Named("kernel") = tuple(p.kernel), Rcpp::Named("stride") = tuple(p.stride),
-        Rcpp::Named("dilate") = tuple(p.dilate), Rcpp::Named("pad") = tuple(p.pad),
-        Rcpp::Named("adj") = tuple(p.adj), Rcpp::Named("target_shape") = tuple(p.target_shape),
-        Rcpp::Named("num_filter") = static_cast<double>(p.num_filter),
-        Rcpp::Named("num_group") = static_cast<double>(p.num_group),
-        Rcpp::Named("workspace") = static_cast<double>(p.workspace),
-        Rcpp::Named("no_bias") = p.no_bias,
-        Rcpp::Named("cudnn_tune") = cudnn_tune_name(p.cudnn_tune),
-        Rcpp::Named("cudnn_off") = p.cudnn_off, Rcpp::Named("layout") = layout_name(p.layout));
+    auto tuple = [](const Tuple& t, const char* arg) { return r::r_dim(t, arg); };
+    return r::named_list(
+        {{"kernel", tuple(p.kernel, "kernel")}, {"stride", tuple(p.stride, "stride")},
+         {"dilate", tuple(p.dilate, "dilate")}, {"pad", tuple(p.pad, "pad")},
+         {"adj", tuple(p.adj, "adj")}, {"target_shape", tuple(p.target_shape, "target_shape")},
+         {"num_filter", r::scalar_real(static_cast<double>(p.num_filter))},
+         {"num_group", r::scalar_real(static_cast<double>(p.num_group))},
+         {"workspace", r::scalar_real(static_cast<double>(p.workspace))},
+         {"no_bias", r::scalar_lgl(p.no_bias)},
+         {"cudnn_tune", r::scalar_string(cudnn_tune_name(p.cudnn_tune))},
+         {"cudnn_off", r::scalar_lgl(p.cudnn_off)},
+         {"layout", r::scalar_string(layout_name(p.layout))}});
   });
 }

@@ -1,20 +1,27 @@
-// Rcpp entry points for arrays that stay on the GPU (executors bound with a GPU ctx)
-// and for the GPU benchmark. A device array reaches R as
-// list(ptr = <external pointer>, dim = <R dims>) of class "deconv_gpu_array"; the
-// pointer's finalizer frees the device memory. In a CPU-only build every entry point
-// raises the core's "no GPU support" error.
-#include <Rcpp.h>
+// .Call entries for arrays that stay on the GPU (executors bound with a GPU ctx) and for
+// the GPU benchmark. A device array reaches R as list(ptr = <external pointer>, dim =
+// <R dims>) of class "deconv_gpu_array"; the pointer carries a tag of ours and its
+// finalizer frees the device memory. Arrays coming back from R are validated, not
+// trusted: class, pointer tag, and dims that match the device allocation. In a CPU-only
+// build every entry raises the core's "no GPU support" error.
+#include <Rinternals.h>
 
+#include <cstring>
 #include <memory>
 
 #include "convert.h"
 #include "core/cuda/deconv_cuda.h"
-#include "r_errors.h"
+#include "r_boundary.h"
 #include "r_interrupt.h"
 
 using namespace deconv;
 
 namespace {
+
+SEXP array_tag() {
+  static SEXP tag = Rf_install("deconv_gpu_array");
+  return tag;
+}
 
 void finalize(SEXP p) {
   delete static_cast<cuda::DeviceArray*>(R_ExternalPtrAddr(p));
@@ -22,25 +29,60 @@ void finalize(SEXP p) {
 }
 
 SEXP wrap_array(cuda::DeviceArray a, const Shape& shape) {
-  SEXP ptr = PROTECT(R_MakeExternalPtr(new cuda::DeviceArray(std::move(a)), R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(ptr, finalize, TRUE);
-  Rcpp::List out = Rcpp::List::create(Rcpp::Named("ptr") = ptr,
-                                      Rcpp::Named("dim") = r::r_dim(shape, "data"));
-  out.attr("class") = "deconv_gpu_array";
-  UNPROTECT(1);
+  SEXP dim = r::r_dim(shape, "data");
+  auto holder = std::make_unique<cuda::DeviceArray>(std::move(a));
+  cuda::DeviceArray* raw = holder.get();
+  SEXP ptr = r::keep(r::call_r([&] { return R_MakeExternalPtr(raw, array_tag(), R_NilValue); }));
+  r::call_r([&] {
+    R_RegisterCFinalizerEx(ptr, finalize, TRUE);
+    return R_NilValue;
+  });
+  holder.release();  // the finalizer owns it now
+  SEXP out = r::named_list({{"ptr", ptr}, {"dim", dim}});
+  r::set_attr(out, R_ClassSymbol, r::scalar_string("deconv_gpu_array"));
   return out;
 }
 
-const cuda::DeviceArray& unwrap(SEXP x, const char* arg) {
-  if (!Rf_inherits(x, "deconv_gpu_array")) throw ParamError(arg, "expected a GPU array");
-  SEXP ptr = Rcpp::List(x)["ptr"];
-  auto* a = static_cast<cuda::DeviceArray*>(R_ExternalPtrAddr(ptr));
-  if (!a) throw ParamError(arg, "this GPU array was freed (saved and reloaded sessions cannot keep device memory)");
-  return *a;
+SEXP list_element(SEXP x, const char* name) {
+  SEXP names = Rf_getAttrib(x, R_NamesSymbol);
+  if (TYPEOF(names) != STRSXP) return R_NilValue;
+  for (R_xlen_t i = 0; i < Rf_xlength(x); ++i)
+    if (STRING_ELT(names, i) != NA_STRING && !strcmp(CHAR(STRING_ELT(names, i)), name))
+      return VECTOR_ELT(x, i);
+  return R_NilValue;
 }
 
-Shape shape_of_array(SEXP x, const char* arg) {
-  return r::tuple_from_r(Rcpp::List(x)["dim"], arg);
+// A validated GPU array and its shape (MXNet order).
+struct GpuArray {
+  const cuda::DeviceArray* array;
+  Shape shape;
+};
+
+GpuArray unwrap(SEXP x, const char* arg) {
+  if (TYPEOF(x) != VECSXP || !Rf_inherits(x, "deconv_gpu_array"))
+    throw ParamError(arg, "expected a GPU array (from an executor bound with a GPU ctx)");
+  SEXP ptr = list_element(x, "ptr");
+  if (TYPEOF(ptr) != EXTPTRSXP || R_ExternalPtrTag(ptr) != array_tag())
+    throw ParamError(arg, "not a GPU array made by deconv (its pointer is missing or foreign)");
+  auto* a = static_cast<cuda::DeviceArray*>(R_ExternalPtrAddr(ptr));
+  if (!a) throw ParamError(arg, "this GPU array was freed (saved and reloaded sessions cannot keep device memory)");
+  const Shape shape = r::tuple_from_r(list_element(x, "dim"), arg);
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw ParamError(arg, "its dim has a negative entry");
+    n = checked_mul(n, d, arg);
+  }
+  if (shape.empty() || n != a->size)
+    throw ParamError(arg, "its dim (" + r::r_dim_string(shape) + ") does not match its " +
+                              std::to_string(a->size) + " values on the device");
+  return {a, shape};
+}
+
+// The arrays of one pass must share the data's device and precision.
+const cuda::DeviceArray& same_kind(const GpuArray& a, const GpuArray& data, const char* arg) {
+  if (a.array->device != data.array->device || a.array->f32 != data.array->f32)
+    throw ParamError(arg, "expected a GPU array on the data's device, of the data's precision");
+  return *a.array;
 }
 
 cuda::DeviceArray new_array(const cuda::DeviceArray& like, const Shape& shape) {
@@ -49,44 +91,43 @@ cuda::DeviceArray new_array(const cuda::DeviceArray& like, const Shape& shape) {
 
 }  // namespace
 
-// [[Rcpp::export(rng = false)]]
-SEXP cpp_gpu_put(SEXP x, std::string dtype, int device) {
-  return r::guarded([&]() -> SEXP {
+extern "C" SEXP C_gpu_put(SEXP x, SEXP dtype, SEXP device) {
+  return r::entry([&]() -> SEXP {
     const bool f32 = r::is_float32(dtype);
-    cuda::require_device(device);
-    return wrap_array(cuda::device_upload(device, REAL(x), Rf_xlength(x), f32), r::shape_of(x));
+    const Context ctx = r::context_from_r(r::scalar_string("gpu"), device);
+    r::check_double_array(x, "x");
+    const Shape shape = r::shape_of(x);
+    r::check_r_dims(shape, "x");
+    cuda::require_device(ctx.device_id);
+    return wrap_array(cuda::device_upload(ctx.device_id, REAL(x), Rf_xlength(x), f32), shape);
   });
 }
 
-// [[Rcpp::export(rng = false)]]
-SEXP cpp_gpu_get(SEXP x) {
-  return r::guarded([&]() -> SEXP {
-    const cuda::DeviceArray& a = unwrap(x, "x");
-    Rcpp::NumericVector out(Rcpp::no_init(static_cast<R_xlen_t>(a.size)));
-    cuda::device_download(a, out.begin());
-    SEXP dim = Rcpp::List(x)["dim"];
-    if (Rf_xlength(dim) > 1) out.attr("dim") = dim;
+extern "C" SEXP C_gpu_get(SEXP x) {
+  return r::entry([&]() -> SEXP {
+    const GpuArray a = unwrap(x, "x");
+    SEXP out = r::new_array(a.shape, "x", a.shape.size() <= 1);
+    cuda::device_download(*a.array, REAL(out));
     return out;
   });
 }
 
 // acc += x on the device; returns acc.
-// [[Rcpp::export(rng = false)]]
-SEXP cpp_gpu_accumulate(SEXP acc, SEXP x) {
-  return r::guarded([&]() -> SEXP {
-    cuda::device_accumulate(unwrap(acc, "acc"), unwrap(x, "x"));
+extern "C" SEXP C_gpu_accumulate(SEXP acc, SEXP x) {
+  return r::entry([&]() -> SEXP {
+    const GpuArray a = unwrap(acc, "acc"), b = unwrap(x, "x");
+    if (a.shape != b.shape) throw ShapeError("x", "expected the dims of acc, " + r::r_dim_string(a.shape));
+    cuda::device_accumulate(*a.array, same_kind(b, a, "x"));
     return acc;
   });
 }
 
 namespace {
 
-Geometry device_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParams& p) {
-  Geometry g = infer_geometry(p, shape_of_array(data, "data"));
-  check_weight_shape(g, shape_of_array(weight, "weight"));
-  check_bias_given(p, !Rf_isNull(bias));
-  if (!p.no_bias) check_bias_shape(g, shape_of_array(bias, "bias"));
-  return g;
+Geometry device_geometry(const GpuArray& data, const GpuArray& weight, const GpuArray* bias,
+                         const DeconvParams& p) {
+  return r::checked_geometry(p, data.shape, weight.shape, weight.shape.size() > 1, bias != nullptr,
+                             bias ? bias->shape : Shape{});
 }
 
 template <typename T>
@@ -108,59 +149,72 @@ SEXP backward_as(const Geometry& g, const cuda::DeviceArray& dy, const cuda::Dev
   if (want_bias) db = new_array(x, g.bias_shape);
   cuda::backward_on_device<T>(x.device, g, dy.data<T>(), x.data<T>(), w.data<T>(),
                               dx.data<T>(), dw.data<T>(), db.data<T>(), opts);
-  return Rcpp::List::create(
-      Rcpp::Named("data") = want_data ? wrap_array(std::move(dx), g.data_shape) : R_NilValue,
-      Rcpp::Named("weight") = want_weight ? wrap_array(std::move(dw), g.weight_shape) : R_NilValue,
-      Rcpp::Named("bias") = want_bias ? wrap_array(std::move(db), g.bias_shape) : R_NilValue);
+  SEXP rdx = want_data ? wrap_array(std::move(dx), g.data_shape) : R_NilValue;
+  SEXP rdw = want_weight ? wrap_array(std::move(dw), g.weight_shape) : R_NilValue;
+  SEXP rdb = want_bias ? wrap_array(std::move(db), g.bias_shape) : R_NilValue;
+  return r::named_list({{"data", rdx}, {"weight", rdw}, {"bias", rdb}});
 }
 
 }  // namespace
 
 // Forward on GPU arrays (all on one device, of the array's precision); a new GPU array.
-// [[Rcpp::export(rng = false)]]
-SEXP cpp_gpu_deconvolution(SEXP data, SEXP weight, SEXP bias, Rcpp::List params) {
-  return r::guarded([&]() -> SEXP {
+extern "C" SEXP C_gpu_deconvolution(SEXP data, SEXP weight, SEXP bias, SEXP params) {
+  return r::entry([&]() -> SEXP {
     const DeconvParams p = r::params_from_r(params);
-    const Geometry g = device_geometry(data, weight, bias, p);
-    const cuda::DeviceArray& x = unwrap(data, "data");
-    const cuda::DeviceArray* b = p.no_bias ? nullptr : &unwrap(bias, "bias");
+    const GpuArray x = unwrap(data, "data"), w = unwrap(weight, "weight");
+    std::unique_ptr<GpuArray> b;
+    if (!Rf_isNull(bias)) b = std::make_unique<GpuArray>(unwrap(bias, "bias"));
+    const Geometry g = device_geometry(x, w, b.get(), p);
+    const cuda::DeviceArray& wa = same_kind(w, x, "weight");
+    const cuda::DeviceArray* ba = b ? &same_kind(*b, x, "bias") : nullptr;
     const RunOptions opts = r::run_options(1);
-    if (x.f32) return forward_as<float>(g, x, unwrap(weight, "weight"), b, opts);
-    return forward_as<double>(g, x, unwrap(weight, "weight"), b, opts);
+    if (x.array->f32) return forward_as<float>(g, *x.array, wa, ba, opts);
+    return forward_as<double>(g, *x.array, wa, ba, opts);
   });
 }
 
-// [[Rcpp::export(rng = false)]]
-SEXP cpp_gpu_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, SEXP bias,
-                                    Rcpp::List params, bool want_data, bool want_weight) {
-  return r::guarded([&]() -> SEXP {
+extern "C" SEXP C_gpu_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, SEXP bias,
+                                             SEXP params, SEXP want_data, SEXP want_weight) {
+  return r::entry([&]() -> SEXP {
     const DeconvParams p = r::params_from_r(params);
-    const Geometry g = device_geometry(data, weight, bias, p);
-    if (shape_of_array(out_grad, "out_grad") != g.out_shape) {
-      throw ShapeError("out_grad", "expected dim = " + r::r_dim_string(g.out_shape) +
-                                       " (the output's)");
+    const bool wd = r::bool_from_r(want_data, "want_data", true);
+    const bool ww = r::bool_from_r(want_weight, "want_weight", true);
+    const GpuArray x = unwrap(data, "data"), w = unwrap(weight, "weight");
+    const GpuArray dy = unwrap(out_grad, "out_grad");
+    std::unique_ptr<GpuArray> b;
+    if (!Rf_isNull(bias)) b = std::make_unique<GpuArray>(unwrap(bias, "bias"));
+    const Geometry g = device_geometry(x, w, b.get(), p);
+    if (dy.shape != g.out_shape) {
+      throw ShapeError("out_grad", "expected an array with dim = " + r::r_dim_string(g.out_shape) +
+                                       " (the output's), got dim = " + r::r_dim_string(dy.shape));
     }
-    const cuda::DeviceArray& dy = unwrap(out_grad, "out_grad");
-    const cuda::DeviceArray& x = unwrap(data, "data");
-    const cuda::DeviceArray& w = unwrap(weight, "weight");
+    const cuda::DeviceArray& wa = same_kind(w, x, "weight");
+    const cuda::DeviceArray& dya = same_kind(dy, x, "out_grad");
     const RunOptions opts = r::run_options(1);
-    if (x.f32) return backward_as<float>(g, dy, x, w, want_data, want_weight, !p.no_bias, opts);
-    return backward_as<double>(g, dy, x, w, want_data, want_weight, !p.no_bias, opts);
+    if (x.array->f32) return backward_as<float>(g, dya, *x.array, wa, wd, ww, !p.no_bias, opts);
+    return backward_as<double>(g, dya, *x.array, wa, wd, ww, !p.no_bias, opts);
   });
 }
 
 // Median milliseconds of `reps` passes on random device arrays (see cuda::benchmark_ms).
-// [[Rcpp::export(rng = false)]]
-SEXP cpp_gpu_benchmark(SEXP data_dim, Rcpp::List params, std::string dtype, int device, int reps,
-                       bool backward) {
-  return r::guarded([&]() -> SEXP {
+extern "C" SEXP C_gpu_benchmark(SEXP data_dim, SEXP params, SEXP dtype, SEXP device, SEXP reps,
+                                SEXP backward) {
+  return r::entry([&]() -> SEXP {
     const DeconvParams p = r::params_from_r(params);
     const Geometry g = infer_geometry(p, r::tuple_from_r(data_dim, "data"));
     const bool f32 = r::is_float32(dtype);
-    return Rcpp::wrap(cuda::benchmark_ms(device, g, f32, !p.no_bias, backward, reps));
+    const Context ctx = r::context_from_r(r::scalar_string("gpu"), device);
+    const int64_t n = r::int_from_r(reps, "reps", 20);
+    if (n < 1 || n > 100000) throw ParamError("reps", "expected a whole number in [1, 100000]");
+    const bool bwd = r::bool_from_r(backward, "backward", false);
+    return r::scalar_real(cuda::benchmark_ms(ctx.device_id, g, f32, !p.no_bias, bwd, static_cast<int>(n)));
   });
 }
 
 // Frees the GPU handles and algorithm cache (called when the package unloads).
-// [[Rcpp::export(rng = false)]]
-void cpp_gpu_release() { cuda::release_resources(); }
+extern "C" SEXP C_gpu_release() {
+  return r::entry([&]() -> SEXP {
+    cuda::release_resources();
+    return R_NilValue;
+  });
+}

@@ -46,6 +46,12 @@ class DeviceError : public Error {
   using Error::Error;
 };
 
+// Memory or another resource ran out (a result R cannot allocate, std::bad_alloc).
+class ResourceError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Raised when the interrupt callback reported a user interrupt; work stopped cleanly.
 class Interrupted : public std::runtime_error {
  public:

@@ -43,6 +43,17 @@ struct RunStats {
 
 namespace deconv {
 
+// The most threads a call may ask for: far more than any machine has cores, far fewer
+// than would exhaust the stack libgomp uses to start a team (1e5 threads crashed it).
+inline int thread_limit() {
+#ifdef _OPENMP
+  const int omp_limit = omp_get_thread_limit();
+  return omp_limit < 1024 ? omp_limit : 1024;
+#else
+  return 1;
+#endif
+}
+
 // `requested` threads, or OpenMP's default when it is 0 or less.
 inline int resolve_threads(int requested) {
 #ifdef _OPENMP

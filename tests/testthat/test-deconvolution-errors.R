@@ -59,7 +59,7 @@ test_that("NA and non-integer values are errors", {
   param_error(deconvolution(x4, w4, kernel = c(3, 3), num.filter = 2.5), "^num.filter: expected integer values, got 2.5")
   param_error(dc(num.group = c(1, 2)), "^num.group: expected a single integer, got 2 values")
   param_error(dc(no.bias = NA), "^no.bias: expected TRUE or FALSE, got NA")
-  param_error(dc(stride = "2"), "^stride: expected a numeric vector, got character")
+  param_error(dc(stride = "2"), "^stride: expected a numeric vector, got \"2\"")
   param_error(dc(workspace = -1), "^workspace: expected a non-negative number of MB")
 })
 
@@ -108,7 +108,7 @@ test_that("data of the wrong rank, without dim or not numeric is an error", {
   param_error(deconvolution(1:10, w4, kernel = c(3, 3), num.filter = 2),
               "^data: expected an array with dim .* got a vector without dim")
   param_error(deconvolution(array("a", c(2, 2, 2, 2)), w4, kernel = c(3, 3), num.filter = 2),
-              "^data: expected a numeric array, got array")
+              "^data: expected a numeric array, got a character of length 16")
   param_error(deconvolution(x4, array(TRUE, dim(w4)), kernel = c(3, 3), num.filter = 2),
               "^weight: expected a numeric array")
   shape_error(deconvolution(array(1, c(5, 4, 2)), w4, kernel = c(3, 3), num.filter = 2),

@@ -127,7 +127,9 @@ test_that("parameter and shape errors come first, whatever the context", {
     expect_error(mx.simple.bind(one_layer(), ctx = ctx, data = dim(x4), dtype = "float16"),
                  "^dtype: ", class = "deconv_param_error")
   }
-  expect_error(dc(ctx = mx.gpu(-1)), "^ctx: ", class = "deconv_param_error")
+  expect_error(mx.gpu(-1), "^dev.id: ", class = "deconv_param_error")
+  forged <- structure(list(device = "gpu", device_id = -1), class = "MXContext")
+  expect_error(dc(ctx = forged), "^ctx: ", class = "deconv_param_error")
 })
 
 # ---- seeded random cases on the GPU, per mode -----------------------------------------------

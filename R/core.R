@@ -1,0 +1,69 @@
+# The only place R calls the C++ code. Each entry (src/init.cpp) returns its result, or
+# a "deconv_core_error" value when the C++ side failed (see src/r_boundary.h); every
+# wrapper here passes it through core_result(), which raises it as a classed condition
+# from `call`, the user's call. No other file calls .Call (a test checks).
+
+core_result <- function(result, call) {
+  if (inherits(result, "deconv_core_error")) {
+    stop(errorCondition(result$message, class = c(result$class, "deconv_error"), call = call))
+  }
+  result
+}
+
+cpp_deconvolution <- function(data, weight, bias, params, dtype, device, device_id, threads,
+                              call = NULL) {
+  core_result(.Call(C_deconvolution, data, weight, bias, params, dtype, device, device_id,
+                    threads), call)
+}
+
+cpp_deconvolution_backward <- function(out_grad, data, weight, bias, params, dtype, device,
+                                       device_id, threads, want_data, want_weight,
+                                       call = NULL) {
+  core_result(.Call(C_deconvolution_backward, out_grad, data, weight, bias, params, dtype,
+                    device, device_id, threads, want_data, want_weight), call)
+}
+
+cpp_deconvolution_shape <- function(data_dim, params, call = NULL) {
+  core_result(.Call(C_deconvolution_shape, data_dim, params), call)
+}
+
+cpp_deconvolution_params <- function(params, call = NULL) {
+  core_result(.Call(C_deconvolution_params, params), call)
+}
+
+cpp_deconv_info <- function(call = NULL) core_result(.Call(C_deconv_info), call)
+
+# Peak bytes of temporaries of the last CPU run (benchmark and workspace tests).
+cpp_last_temp_bytes <- function(call = NULL) core_result(.Call(C_last_temp_bytes), call)
+
+cpp_thread_limit <- function(call = NULL) core_result(.Call(C_thread_limit), call)
+
+cpp_gemm_benchmark <- function(n, reps, threads, dtype, call = NULL) {
+  core_result(.Call(C_gemm_benchmark, n, reps, threads, dtype), call)
+}
+
+cpp_gpu_put <- function(x, dtype, device, call = NULL) {
+  core_result(.Call(C_gpu_put, x, dtype, device), call)
+}
+
+cpp_gpu_get <- function(x, call = NULL) core_result(.Call(C_gpu_get, x), call)
+
+cpp_gpu_accumulate <- function(acc, x, call = NULL) {
+  core_result(.Call(C_gpu_accumulate, acc, x), call)
+}
+
+cpp_gpu_deconvolution <- function(data, weight, bias, params, call = NULL) {
+  core_result(.Call(C_gpu_deconvolution, data, weight, bias, params), call)
+}
+
+cpp_gpu_deconvolution_backward <- function(out_grad, data, weight, bias, params, want_data,
+                                           want_weight, call = NULL) {
+  core_result(.Call(C_gpu_deconvolution_backward, out_grad, data, weight, bias, params,
+                    want_data, want_weight), call)
+}
+
+cpp_gpu_benchmark <- function(data_dim, params, dtype, device, reps, backward, call = NULL) {
+  core_result(.Call(C_gpu_benchmark, data_dim, params, dtype, device, reps, backward), call)
+}
+
+cpp_gpu_release <- function(call = NULL) core_result(.Call(C_gpu_release), call)
