@@ -67,3 +67,8 @@ cpp_gpu_benchmark <- function(data_dim, params, dtype, device, reps, backward, c
 }
 
 cpp_gpu_release <- function(call = NULL) core_result(.Call(C_gpu_release), call)
+
+# Test hook: each kind of failure an entry can meet (tests/testthat/test-boundary.R).
+cpp_boundary_probe <- function(kind, call = NULL) {
+  core_result(.Call(C_boundary_probe, kind), call)
+}

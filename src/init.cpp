@@ -20,6 +20,7 @@ SEXP C_gpu_deconvolution(SEXP, SEXP, SEXP, SEXP);
 SEXP C_gpu_deconvolution_backward(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_gpu_benchmark(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_gpu_release();
+SEXP C_boundary_probe(SEXP);
 }
 
 namespace {
@@ -41,6 +42,7 @@ const R_CallMethodDef entries[] = {
     ENTRY(C_gpu_deconvolution_backward, 7),
     ENTRY(C_gpu_benchmark, 6),
     ENTRY(C_gpu_release, 0),
+    ENTRY(C_boundary_probe, 1),
     {nullptr, nullptr, 0}};
 #undef ENTRY
 
