@@ -97,6 +97,7 @@ deconvolution_backward <- function(out.grad, data, weight, bias = NULL, kernel, 
   call <- sys.call()
   params <- collect_params(environment(), list(...), call)
   inputs <- eager_inputs(data, weight, bias, call)
+  if (missing(out.grad)) deconv_abort("out.grad", "required: the output's gradient", call = call)
   out.grad <- as_numeric_array(out.grad, "out.grad", call)
   ctx <- parse_ctx(ctx, call)
   cpp_deconvolution_backward(out.grad, inputs$data, inputs$weight, inputs$bias, params,
@@ -105,6 +106,7 @@ deconvolution_backward <- function(out.grad, data, weight, bias = NULL, kernel, 
 }
 
 eager_inputs <- function(data, weight, bias, call) {
+  if (missing(data)) deconv_abort("data", "required: the input array", call = call)
   if (missing(weight)) deconv_abort("weight", "required: the kernel weights", call = call)
   list(data = as_numeric_array(data, "data", call, ranks = 3:5),
        weight = as_numeric_array(weight, "weight", call),

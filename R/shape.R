@@ -21,8 +21,9 @@ deconvolution_shape <- function(data, kernel, stride = NULL, dilate = NULL, pad 
                                 cudnn.off = FALSE, layout = NULL, ...) {
   call <- sys.call()
   params <- collect_params(environment(), list(...), call)
+  if (missing(data)) deconv_abort("data", "required: the data's dims or an array", call = call)
   dims <- if (!is.null(dim(data))) dim(data) else data
-  if (!is.numeric(dims) || !length(dims) %in% 3:5) {
+  if (!is.numeric(dims) || is.object(dims) || !length(dims) %in% 3:5) {
     deconv_abort("data", "expected the data's dims (3, 4 or 5 integers in R order) or an array",
                  call = call)
   }

@@ -149,6 +149,7 @@ std::string string_from_r(SEXP x, const char* arg) {
   if (Rf_isNull(x)) return "";
   if (TYPEOF(x) != STRSXP || Rf_xlength(x) != 1 || STRING_ELT(x, 0) == NA_STRING)
     bad(arg, "expected a single string or NULL, got " + describe(x));
+  if (!*CHAR(STRING_ELT(x, 0))) bad(arg, "expected a non-empty string or NULL, got \"\"");
   return CHAR(STRING_ELT(x, 0));
 }
 
