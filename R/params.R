@@ -70,8 +70,7 @@ collect_params <- function(env, dots, call) {
 # objects are refused (a factor's codes or an integer64's bits are not its values),
 # except the classes of plain arrays that R itself makes ("table", "AsIs").
 as_numeric_array <- function(x, arg, call, ranks = NULL) {
-  if (!is.numeric(x) || !typeof(x) %in% c("double", "integer") ||
-      is.object(x) && !all(oldClass(x) %in% c("table", "AsIs"))) {
+  if (!is.numeric(x) || is.object(x) && !all(oldClass(x) %in% c("table", "AsIs"))) {
     deconv_abort(arg, paste0("expected a numeric array, got ", describe_value(x)), call = call)
   }
   if (!is.null(ranks)) {
