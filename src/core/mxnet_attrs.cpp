@@ -48,11 +48,13 @@ const Field* find_field(const std::string& key) {
   return nullptr;
 }
 
-// Offending text for a message: at most kShown bytes, control and non-ASCII bytes as
-// \xNN, so neither a huge number nor binary junk ends up in an error message verbatim.
+// Offending text for a message: about kShown characters, control and non-ASCII bytes
+// as \xNN, so neither a huge number nor binary junk ends up in an error message
+// verbatim. The bound is on what is printed (an escape takes four characters).
 std::string shown(const std::string& s) {
   std::string out;
-  for (size_t i = 0; i < s.size() && i < kShown; ++i) {
+  size_t i = 0;
+  for (; i < s.size() && out.size() < kShown; ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
@@ -62,7 +64,7 @@ std::string shown(const std::string& s) {
       out += buf;
     }
   }
-  if (s.size() > kShown) out += "... (" + std::to_string(s.size()) + " bytes)";
+  if (i < s.size()) out += "... (" + std::to_string(s.size()) + " bytes)";
   return out;
 }
 
