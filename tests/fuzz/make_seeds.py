@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """Writes the hand-made seeds of the fuzz targets into tests/fuzz/corpus/<target>/.
 
-The committed corpus is these seeds merged (libFuzzer -merge=1) with what short fuzzing
-runs found; run this only to start a corpus afresh. The byte layouts follow the targets'
-ByteReader use (byte_reader.h): one field per byte, front to back.
+The committed corpus is these seeds plus what short fuzzing runs found, minimized to a
+few dozen files that keep the same edge coverage:
+
+  build/fuzz/fuzz/T -set_cover_merge=1 -use_counters=0 NEW tests/fuzz/corpus/T WORK
+
+(set_cover_merge is -merge=1 with a greedy set cover; WORK is build/fuzz/work/T after
+`make fuzz`); NEW then replaces tests/fuzz/corpus/T. Run this script only to start a
+corpus afresh. The byte layouts follow the targets' ByteReader use (byte_reader.h): one
+field per byte, front to back.
 """
 import os
 import sys
