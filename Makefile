@@ -8,6 +8,14 @@
 #   make test     R tests + C++ (GoogleTest) tests, of the CUDA and the CPU-only builds when
 #                 CUDA is found; last line "N passed, N failed, N skipped"
 #   make check    R CMD build + R CMD check --as-cran --no-manual
+#   make sanitize the C++ (GoogleTest) suites built with ASan + UBSan in
+#                 $(BUILD)/gtest-sanitize and run by ctest; fails on any test failure or
+#                 sanitizer report (SANITIZE_ALL=1: the kernel suites on every GEMM backend
+#                 too, about twice as long)
+#   make fuzz     the libFuzzer targets of tests/fuzz built with clang (ASan + UBSan) in
+#                 $(BUILD)/fuzz, each run for a fixed count: fuzz_params 1,000,000 runs,
+#                 fuzz_attrs 1,000,000, fuzz_kernel 100,000 (FUZZ_*_RUNS, FUZZ_MAX_TIME,
+#                 FUZZ_SEED: see tests/fuzz/run_fuzz.sh); fails on any finding
 #   make bench    run inst/bench/bench.R, if present
 #   make bench-gpu  run inst/bench/bench_gpu.R (needs a CUDA build and a GPU)
 #   make clean    remove build outputs
@@ -40,12 +48,14 @@ DEB_R     := r-base-dev r-cran-rcppeigen r-cran-callr r-cran-testthat r-cran-rox
              r-cran-png r-cran-jsonlite libopenblas0-pthread
 DEB_CXX   := cmake g++ make libgtest-dev libeigen3-dev libopenblas-dev
 DEB_CHECK := r-cran-knitr r-cran-rmarkdown pandoc qpdf devscripts
+# `make fuzz`: clang with libFuzzer and the sanitizer runtimes, and its OpenMP.
+DEB_FUZZ  := clang libclang-rt-14-dev libomp-dev
 
 PKG     := $(shell sed -n 's/^Package: *//p' DESCRIPTION)
 VERSION := $(shell sed -n 's/^Version: *//p' DESCRIPTION)
 TARBALL := $(PKG)_$(VERSION).tar.gz
 
-.PHONY: all deps deps-check install docs demo test check bench bench-gpu clean
+.PHONY: all deps deps-check install docs demo test sanitize fuzz check bench bench-gpu clean
 
 all: install
 
@@ -113,6 +123,47 @@ demo: install
 # It gets a clean environment for CMake's make (no MAKEFLAGS from this make).
 test: install
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL BUILD_DIR=$(BUILD) JOBS=$(JOBS) tools/run_tests.sh
+
+# CMake and ctest get a clean environment (no MAKEFLAGS from this make), as in `test`.
+CLEAN_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
+# Sanitizer reports are fatal (UBSan is built with -fno-sanitize-recover), leaks included;
+# idle OpenMP threads sleep rather than spin, which matters when tests share 2 cores.
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+           OMP_WAIT_POLICY=passive
+SANITIZE_DIR ?= $(BUILD)/gtest-sanitize
+SANITIZE_ALL ?= 0
+# By default the kernel suites run once, on the GEMM the process picks itself, and
+# test_gemm checks every backend's GEMM directly; their copies per backend
+# (eigen_gemm.*, blas_gemm.*, avx512_gemm.*) would double the time under ASan.
+SANITIZE_EXCLUDE := $(if $(filter 1,$(SANITIZE_ALL)),,-E '^(eigen|blas|avx512)_gemm\.')
+FUZZ_DIR ?= $(BUILD)/fuzz
+FUZZ_TARGETS := fuzz_params fuzz_attrs fuzz_kernel
+
+sanitize:
+	@$(call apt_install,$(DEB_CXX))
+	@start=$$SECONDS; log=$(SANITIZE_DIR)/ctest.log; \
+	$(CLEAN_ENV) cmake -S tests/gtest -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=Release \
+	  -DDECONV_WITH_CUDA=OFF -DDECONV_SANITIZE=ON >/dev/null; \
+	$(CLEAN_ENV) cmake --build $(SANITIZE_DIR) -j$(JOBS); \
+	echo "sanitize: built in $$((SECONDS - start)) s; running ctest (log: $$log)"; \
+	rc=0; $(CLEAN_ENV) $(SAN_ENV) ctest --test-dir $(SANITIZE_DIR) -j$(JOBS) \
+	  --output-on-failure $(SANITIZE_EXCLUDE) > $$log 2>&1 || rc=$$?; \
+	tail -n 12 $$log; \
+	reports=$$(grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+	  $(SANITIZE_DIR)/Testing/Temporary/LastTest.log || true); \
+	echo "sanitize: $$reports sanitizer report(s), ctest status $$rc, $$((SECONDS - start)) s in all"; \
+	[ "$$rc" = 0 ] && [ "$$reports" = 0 ]
+
+fuzz:
+	@$(call apt_install,$(DEB_CXX) $(DEB_FUZZ))
+	@start=$$SECONDS; \
+	$(CLEAN_ENV) cmake -S tests/gtest -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Release \
+	  -DDECONV_WITH_CUDA=OFF -DDECONV_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ >/dev/null; \
+	$(CLEAN_ENV) cmake --build $(FUZZ_DIR) -j$(JOBS) --target $(FUZZ_TARGETS); \
+	echo "fuzz: built in $$((SECONDS - start)) s"; \
+	rc=0; tests/fuzz/run_fuzz.sh $(FUZZ_DIR) || rc=$$?; \
+	echo "fuzz: $$((SECONDS - start)) s in all"; \
+	exit $$rc
 
 # The vignette needs knitr, rmarkdown and pandoc to build; --as-cran needs qpdf and
 # checkbashisms (devscripts). The CRAN incoming checks run without their remote part;
