@@ -31,6 +31,16 @@ cpp_deconvolution_params <- function(params, call = NULL) {
   core_result(.Call(C_deconvolution_params, params), call)
 }
 
+# Parameters from MXNet's attribute strings (symbol JSON), normalized as above.
+cpp_params_from_attrs <- function(keys, values, call = NULL) {
+  core_result(.Call(C_params_from_attrs, keys, values), call)
+}
+
+# MXNet's attribute strings of the given parameters (a named character vector).
+cpp_mxnet_attrs <- function(params, keys, call = NULL) {
+  core_result(.Call(C_mxnet_attrs, params, keys), call)
+}
+
 cpp_deconv_info <- function(call = NULL) core_result(.Call(C_deconv_info), call)
 
 # Peak bytes of temporaries of the last CPU run (benchmark and workspace tests).

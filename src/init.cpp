@@ -9,6 +9,8 @@ SEXP C_deconvolution(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_deconvolution_backward(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_deconvolution_shape(SEXP, SEXP);
 SEXP C_deconvolution_params(SEXP);
+SEXP C_params_from_attrs(SEXP, SEXP);
+SEXP C_mxnet_attrs(SEXP, SEXP);
 SEXP C_deconv_info();
 SEXP C_last_temp_bytes();
 SEXP C_thread_limit();
@@ -31,6 +33,8 @@ const R_CallMethodDef entries[] = {
     ENTRY(C_deconvolution_backward, 11),
     ENTRY(C_deconvolution_shape, 2),
     ENTRY(C_deconvolution_params, 1),
+    ENTRY(C_params_from_attrs, 2),
+    ENTRY(C_mxnet_attrs, 2),
     ENTRY(C_deconv_info, 0),
     ENTRY(C_last_temp_bytes, 0),
     ENTRY(C_thread_limit, 0),
