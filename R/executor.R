@@ -89,9 +89,8 @@ bind_symbol <- function(symbol, ctx, grad.req, fixed.param, shapes, dtype, call,
   exec$dtype <- dtype
   exec$grad.req <- reqs
   exec$arg.arrays <- lapply(shapes$arg.shapes, function(s) array(0, dim = s))
-  exec$grad.arrays <- stats::setNames(lapply(args, function(a) {
-    if (reqs[[a]] != "null") array(0, dim = shapes$arg.shapes[[a]])
-  }), args)
+  exec$grad.arrays <- stats::setNames(Map(function(r, s) if (r != "null") array(0, dim = s),
+                                           unname(reqs), shapes$arg.shapes), args)
   exec$aux.arrays <- stats::setNames(list(), character(0))
   exec$outputs <- NULL
   exec$.values <- NULL
@@ -212,13 +211,16 @@ update_arrays <- function(exec, field, values, match.name, skip.null, call,
     }
     names(values) <- targets
   }
-  for (nm in names(values)) {
-    v <- values[[nm]]
+  # Positions, not names: a lookup by name is linear in the number of arguments.
+  at <- match(names(values), st$args)
+  for (k in seq_along(values)) {
+    v <- values[[k]]
+    nm <- st$args[at[k]]
     if (is.null(v)) {
       if (skip.null) next
       deconv_abort(nm, "NULL given; use skip.null = TRUE to leave it unchanged", call = call)
     }
-    current[nm] <- list(as_arg_array(v, dim(st$arg.arrays[[nm]]), nm, call))
+    current[[at[k]]] <- as_arg_array(v, dim(st$arg.arrays[[at[k]]]), nm, call)
   }
   exec[[field]] <- current
   invisible(exec)
@@ -308,16 +310,20 @@ mx.exec.forward <- function(exec, is.train = TRUE) {
 run_forward <- function(exec, st, is.train, call) {
   ops <- executor_ops(st$ctx, st$dtype, call)
   values <- new.env(parent = emptyenv(), hash = TRUE)
-  for (n in st$nodes) {
+  at <- node_arg_positions(st$nodes, st$args)
+  current <- NULL                                  # the operator being run, for errors
+  tryCatch(for (k in seq_along(st$nodes)) {
+    n <- st$nodes[[k]]
     key <- format_id(n$id)
     values[[key]] <- if (n$op == "null") {
-      ops$put(st$arg.arrays[[n$name]])
+      ops$put(st$arg.arrays[[at[k]]])
     } else {
+      current <- n$name
       ins <- lapply(n$inputs, function(i) values[[format_id(i$id)]])
-      with_node(ops$forward(ins[[1]], ins[[2]], if (length(ins) > 2) ins[[3]], n$params),
-                n$name, call)
+      ops$forward(ins[[1]], ins[[2]], if (length(ins) > 2) ins[[3]], n$params)
     }
-  }
+    current <- NULL
+  }, deconv_error = function(e) node_error(e, current, call))
   exec$outputs <- stats::setNames(lapply(st$heads, function(h) ops$get(values[[format_id(h$id)]])),
                                   vapply(st$heads, node_output_name, ""))
   # Node values stay where they were computed (on the GPU for a GPU executor) for
@@ -360,10 +366,13 @@ mx.exec.backward <- function(exec, out.grads = NULL) {
     if (is.null(v)) st$bad("its forward values are incomplete; call mx.exec.forward() again")
     v
   }
+  at <- node_arg_positions(nodes, st$args)
+  req_of <- unname(reqs)[at]                       # per node; NA for operators
   # needs[id]: some argument with a gradient request lies upstream of the node.
   needs <- new.env(parent = emptyenv(), hash = TRUE)
-  for (n in nodes) {
-    needs[[format_id(n$id)]] <- if (n$op == "null") reqs[[n$name]] != "null"
+  for (k in seq_along(nodes)) {
+    n <- nodes[[k]]
+    needs[[format_id(n$id)]] <- if (n$op == "null") req_of[k] != "null"
       else any(vapply(n$inputs, function(i) needs[[format_id(i$id)]], TRUE))
   }
   grads <- new.env(parent = emptyenv(), hash = TRUE)
@@ -372,20 +381,24 @@ mx.exec.backward <- function(exec, out.grads = NULL) {
     grads[[key]] <- if (is.null(grads[[key]])) g else ops$add(grads[[key]], g)
   }
   for (i in seq_along(st$heads)) add_grad(st$heads[[i]], ops$put(out.grads[[i]]))
-  for (n in rev(nodes)) {
+  current <- NULL
+  tryCatch(for (n in rev(nodes)) {
     key <- format_id(n$id)
     if (n$op == "null" || !needs[[key]] || is.null(grads[[key]])) next
     ins <- lapply(n$inputs, value_of)
     want <- vapply(n$inputs, function(i) needs[[format_id(i$id)]], TRUE)
-    g <- with_node(ops$backward(grads[[key]], ins[[1]], ins[[2]], if (length(ins) > 2) ins[[3]],
-                                n$params, want[1], want[2]), n$name, call)
+    current <- n$name
+    g <- ops$backward(grads[[key]], ins[[1]], ins[[2]], if (length(ins) > 2) ins[[3]],
+                      n$params, want[1], want[2])
     for (i in which(want)) add_grad(n$inputs[[i]], g[[c("data", "weight", "bias")[i]]])
-  }
+    current <- NULL
+  }, deconv_error = function(e) node_error(e, current, call))
   grad_arrays <- st$grad.arrays
-  for (n in nodes) {
+  for (k in seq_along(nodes)) {
+    n <- nodes[[k]]
+    if (n$op != "null" || req_of[k] == "null") next
     a <- n$name
-    if (n$op != "null" || reqs[[a]] == "null") next
-    shape <- dim(st$arg.arrays[[a]])
+    shape <- dim(st$arg.arrays[[at[k]]])
     g <- grads[[format_id(n$id)]]
     g <- if (is.null(g)) array(0, dim = shape) else ops$get(g)
     if (!identical(as.integer(dim(g) %||% length(g)), as.integer(shape)) &&
@@ -394,10 +407,15 @@ mx.exec.backward <- function(exec, out.grads = NULL) {
                      dims_string(dim(g) %||% length(g)), dims_string(shape)))
     }
     g <- array(as.double(g), dim = shape)
-    grad_arrays[[a]] <- if (reqs[[a]] == "add") grad_arrays[[a]] + g else g
+    grad_arrays[[at[k]]] <- if (req_of[k] == "add") grad_arrays[[at[k]]] + g else g
   }
   exec$grad.arrays <- grad_arrays
   invisible(exec)
+}
+
+# For each node, its argument's position in `args` (NA for operators).
+node_arg_positions <- function(nodes, args) {
+  match(vapply(nodes, function(n) if (n$op == "null") n$name else NA_character_, ""), args)
 }
 
 # out.grads as a list of double arrays, one per output in order, of the outputs' dims.
@@ -441,10 +459,15 @@ print.MXExecutor <- function(x, ...) {
   st <- check_executor(x, sys.call())
   cat(sprintf("MXExecutor on %s(%d), %s; outputs: %s\n", st$ctx$device, st$ctx$id, st$dtype,
               paste(vapply(st$heads, node_output_name, ""), collapse = ", ")))
-  for (a in st$args) {
-    cat(sprintf("  %-20s dim %-18s grad.req %s\n", a, dims_string(dim(st$arg.arrays[[a]])),
-                st$reqs[[a]]))
+  shown <- seq_len(min(length(st$args), .print_max_nodes))
+  lines <- vapply(shown, function(k) {
+    sprintf("  %-20s dim %-18s grad.req %s", st$args[k], dims_string(dim(st$arg.arrays[[k]])),
+            st$reqs[k])
+  }, "")
+  if (length(st$args) > length(shown)) {
+    lines <- c(lines, sprintf("  ... and %d more arguments", length(st$args) - length(shown)))
   }
+  cat(lines, sep = "\n")
   if (is.null(get0("outputs", envir = x, inherits = FALSE))) cat("  (not run yet: mx.exec.forward())\n")
   invisible(x)
 }
@@ -492,8 +515,9 @@ mx.symbol.eval <- function(symbol, args, ctx = "cpu", dtype = "float64", simplif
     deconv_abort(extra[1], paste0("not an argument of the symbol; its arguments are ",
                                   short_list(needed)), call = call)
   }
-  args <- stats::setNames(lapply(names(args), function(a) as_numeric_array(args[[a]], a, call)),
-                          names(args))
+  args <- stats::setNames(lapply(seq_along(args), function(k) {
+    as_numeric_array(args[[k]], names(args)[k], call)
+  }), names(args))
   shapes <- lapply(args, function(a) if (is.null(dim(a))) length(a) else dim(a))
   exec <- bind_symbol(symbol, ctx, "null", NULL, shapes, dtype, call, nodes = nodes)
   st <- list(nodes = nodes, heads = sym_heads(symbol), args = needed,

@@ -47,23 +47,26 @@ mx.symbol.Deconvolution <- function(data, weight = NULL, bias = NULL, kernel, st
   name <- if (is.null(name)) auto_name("deconvolution") else check_name(name, call)
   env <- environment()
   dots <- list(...)
-  params <- with_node(collect_params(env, dots, call), name, call)
-  norm <- with_node(cpp_deconvolution_params(params, call = call), name, call)
+  norm <- with_node(cpp_deconvolution_params(collect_params(env, dots, call), call = call),
+                    name, call)
   attrs <- deconv_attrs(norm, given_params(env, dots))
   data_node <- if (missing(data)) new_node("null", paste0(name, "_data"))
                else input_node(data, "data", name, call)
-  inputs <- list(data_node,
-                 if (is.null(weight)) new_node("null", paste0(name, "_weight"), attrs)
-                 else input_node(weight, "weight", name, call))
+  weight_node <- if (is.null(weight)) new_node("null", paste0(name, "_weight"), attrs)
+                 else input_node(weight, "weight", name, call)
+  # The inputs list is built in one call: storing a node into a list with `[[<-` makes
+  # R walk the node's whole graph (see graph_nodes()).
   if (norm$no_bias) {
     if (!is.null(bias)) {
       deconv_abort("bias", sprintf(paste0("a bias was given but no.bias is TRUE; set no.bias = ",
                                           "FALSE to use it (Deconvolution node '%s')"), name),
                    call = call)
     }
+    inputs <- list(data_node, weight_node)
   } else {
-    inputs[[3]] <- if (is.null(bias)) new_node("null", paste0(name, "_bias"), attrs)
-                   else input_node(bias, "bias", name, call)
+    inputs <- list(data_node, weight_node,
+                   if (is.null(bias)) new_node("null", paste0(name, "_bias"), attrs)
+                   else input_node(bias, "bias", name, call))
   }
   new_symbol(list(new_node("Deconvolution", name, attrs, norm, inputs)))
 }
@@ -117,8 +120,10 @@ input_node <- function(x, arg, node_name, call) {
 
 # MXNet's attribute strings for the given parameters, from the normalized values, in
 # the byte order of their names (MXNet's std::map order).
+.attr_order <- sort(unname(.param_names), method = "radix")
+
 deconv_attrs <- function(norm, given) {
-  given <- sort(unique(given[given %in% names(norm)]), method = "radix")
+  given <- .attr_order[.attr_order %in% given & .attr_order %in% names(norm)]
   attrs <- lapply(given, function(p) mx_attr_string(p, norm[[p]]))
   names(attrs) <- given
   attrs

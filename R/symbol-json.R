@@ -84,27 +84,64 @@ as.json <- function(x, ...) UseMethod("as.json")
 #' @export
 as.json.MXSymbol <- function(x, ...) symbol_json(x, "x", sys.call())
 
-# The JSON text of a symbol (`arg` names it in messages).
+# The JSON text of a symbol (`arg` names it in messages), laid out as MXNet writes it.
+# Written here rather than by jsonlite::toJSON(), which takes seconds on deep graphs.
 symbol_json <- function(x, arg, call) {
-  unbox <- jsonlite::unbox
   nodes <- graph_nodes(x, arg, call)
-  index <- node_index(nodes)
-  entry <- function(node) c(index[[format_id(node$id)]] - 1L, 0L, 0L)
-  json_nodes <- lapply(nodes, function(n) {
-    j <- list(op = unbox(n$op), name = unbox(n$name))
-    if (length(n$attrs)) j$attrs <- lapply(n$attrs, unbox)
-    j$inputs <- lapply(n$inputs, entry)
-    j
-  })
-  is_arg <- vapply(nodes, function(n) n$op == "null", TRUE)
-  doc <- list(
-    nodes = json_nodes,
-    arg_nodes = as.integer(which(is_arg) - 1L),
-    node_row_ptr = 0:length(nodes),
-    heads = lapply(sym_heads(x), entry),
-    attrs = list(mxnet_version = list(unbox("int"), unbox(.mxnet_version)))
-  )
-  as.character(jsonlite::toJSON(doc, pretty = TRUE, auto_unbox = FALSE, digits = NA))
+  n <- length(nodes)
+  ids <- vapply(nodes, function(nd) format_id(nd$id), "")
+  # Each part is computed for all nodes at once: per-node string work is what is slow.
+  node_of <- function(counts) rep.int(seq_len(n), counts)
+  group <- function(text, counts, empty) {
+    out <- rep(empty, n)
+    has <- counts > 0
+    if (any(has)) out[has] <- vapply(split(text, node_of(counts)), paste, "", collapse = "")
+    out
+  }
+  entry_text <- function(positions) paste0("[", positions - 1L, ", 0, 0]")
+  n_inputs <- vapply(nodes, function(nd) length(nd$inputs), 0L)
+  input_ids <- unlist(lapply(nodes, function(nd) vapply(nd$inputs, function(i) format_id(i$id), "")))
+  inputs <- entry_text(match(input_ids, ids))
+  sep <- rep(", ", length(inputs))
+  sep[cumsum(n_inputs)[n_inputs > 0]] <- ""
+  inputs_text <- paste0("[", group(paste0(inputs, sep), n_inputs, ""), "]")
+  n_attrs <- vapply(nodes, function(nd) length(nd$attrs), 0L)
+  keys <- unlist(lapply(nodes, function(nd) names(nd$attrs)))
+  vals <- unlist(lapply(nodes, function(nd) unlist(nd$attrs, use.names = FALSE)))
+  attr_lines <- paste0("        ", json_quote(keys), ": ", json_quote(vals))
+  asep <- rep(",\n", length(attr_lines))
+  asep[cumsum(n_attrs)[n_attrs > 0]] <- ""
+  attrs_text <- group(paste0(attr_lines, asep), n_attrs, "")
+  attrs_text[n_attrs > 0] <- paste0(',\n      "attrs": {\n', attrs_text[n_attrs > 0], "\n      }")
+  ops <- vapply(nodes, function(nd) nd$op, "")
+  node_text <- paste0('    {\n      "op": ', json_quote(ops), ',\n      "name": ',
+                      json_quote(vapply(nodes, function(nd) nd$name, "")), attrs_text,
+                      ',\n      "inputs": ', inputs_text, "\n    }")
+  heads <- entry_text(match(vapply(sym_heads(x), function(h) format_id(h$id), ""), ids))
+  int_list <- function(v) paste0("[", paste(v, collapse = ", "), "]")
+  paste0('{\n  "nodes": [\n', paste(node_text, collapse = ",\n"), "\n  ],\n",
+         '  "arg_nodes": ', int_list(which(ops == "null") - 1L), ",\n",
+         '  "node_row_ptr": ', int_list(0:n), ",\n",
+         '  "heads": [', paste(heads, collapse = ", "), "],\n",
+         '  "attrs": {"mxnet_version": ["int", ', .mxnet_version, "]}\n}")
+}
+
+# Strings as JSON string literals (UTF-8; quotes, backslashes and control characters
+# escaped).
+json_quote <- function(x) {
+  x <- enc2utf8(as.character(x))
+  x <- gsub("\\", "\\\\", x, fixed = TRUE)
+  x <- gsub("\"", "\\\"", x, fixed = TRUE)
+  if (any(grepl("[\001-\037\177]", x, useBytes = TRUE))) {
+    for (code in c(1:31, 127L)) {
+      ch <- rawToChar(as.raw(code))
+      rep <- switch(as.character(code), "8" = "\\b", "9" = "\\t", "10" = "\\n", "12" = "\\f",
+                    "13" = "\\r", sprintf("\\u%04x", code))
+      x <- gsub(ch, rep, x, fixed = TRUE, useBytes = TRUE)
+    }
+    Encoding(x) <- "UTF-8"
+  }
+  paste0("\"", x, "\"")
 }
 
 # ---- Files ----------------------------------------------------------------------------
@@ -375,7 +412,7 @@ json_node_attrs <- function(j, where, call) {
 
 build_symbol <- function(doc, call) {
   jnodes <- doc[["nodes"]]
-  built <- vector("list", length(jnodes))
+  built <- new.env(parent = emptyenv(), hash = TRUE)   # "1", "2", ... (see graph_nodes())
   memo <- new.env(parent = emptyenv())   # attrs -> normalized params, for repeated layers
   for (i in seq_along(jnodes)) {
     j <- jnodes[[i]]
@@ -393,9 +430,9 @@ build_symbol <- function(doc, call) {
     jin <- j[["inputs"]]
     if (!is_json_array(jin)) json_error(sprintf("%s: \"inputs\" must be a list, got %s", where, describe_value(jin)), call)
     inputs <- lapply(seq_along(jin), function(k) {
-      built[[json_entry(jin[[k]], i - 1L, sprintf("input %d of %s", k - 1L, where), call)]]
+      built[[as.character(json_entry(jin[[k]], i - 1L, sprintf("input %d of %s", k - 1L, where), call))]]
     })
-    built[[i]] <- if (op == "null") {
+    node <- if (op == "null") {
       if (length(inputs)) json_error(sprintf("%s is a variable (op \"null\") but has inputs", where), call)
       new_node("null", name, attrs)
     } else if (op == "Deconvolution") {
@@ -405,9 +442,11 @@ build_symbol <- function(doc, call) {
                                                   "variables and Deconvolution nodes only"), short_text(name)),
                    class = "deconv_unsupported_error", call = call)
     }
+    assign(as.character(i), node, envir = built)
   }
   heads <- lapply(seq_along(doc[["heads"]]), function(k) {
-    built[[json_entry(doc[["heads"]][[k]], length(built), sprintf("head %d", k - 1L), call)]]
+    built[[as.character(json_entry(doc[["heads"]][[k]], length(jnodes), sprintf("head %d", k - 1L),
+                                   call))]]
   })
   new_symbol(heads)
 }

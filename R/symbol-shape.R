@@ -63,9 +63,9 @@ infer_shapes <- function(nodes, heads, shapes, call, arg = "symbol") {
   data_of <- vapply(nodes, function(x) if (x$op == "null") NA_integer_ else
                       index[[format_id(x$inputs[[1]]$id)]], 0L)
   consumers <- split(which(!is_var), factor(data_of[!is_var], levels = seq_len(n)))
-  var_nodes <- split(which(is_var), names_[is_var])
-  var <- new.env(parent = emptyenv())      # variable name -> dims
-  for (nm in names(shapes)) var[[nm]] <- shapes[[nm]]
+  # Environments, not named lists: a lookup by name in a list is linear.
+  var_nodes <- list2env(split(which(is_var), names_[is_var]), hash = TRUE)
+  var <- list2env(shapes, envir = new.env(parent = emptyenv(), hash = TRUE))  # name -> dims
   for (k in which(is_var)) {
     nm <- names_[k]
     sh <- nodes[[k]]$attrs[["__shape__"]]
@@ -94,7 +94,8 @@ infer_shapes <- function(nodes, heads, shapes, call, arg = "symbol") {
     schedule(consumers[[k]])
   }
   for (nm in ls(var, sorted = FALSE)) schedule(var_nodes[[nm]])
-  while (heap$size() > 0) {
+  current <- NULL                          # the node whose rule runs, for errors
+  tryCatch(while (heap$size() > 0) {
     key <- heap$pop()
     k <- as.integer(key %% width)
     pass <- key %/% width
@@ -106,12 +107,14 @@ infer_shapes <- function(nodes, heads, shapes, call, arg = "symbol") {
       next
     }
     data_dims <- out[[data_of[k]]]
-    s <- with_node(cpp_deconvolution_shape(data_dims, node$params, call = call), node$name, call)
+    current <- node$name
+    s <- cpp_deconvolution_shape(data_dims, node$params, call = call)
+    current <- NULL
     need <- list(s$weight, s$bias)
     for (i in seq_along(node$inputs)[-1]) {
       inp <- node$inputs[[i]]
       j <- index[[format_id(inp$id)]]
-      e <- list(node = node, role = c("weight", "bias")[i - 1], need = need[[i - 1]],
+      e <- list(node = node$name, role = c("weight", "bias")[i - 1], need = need[[i - 1]],
                 data = data_dims)
       if (is_var[j]) {
         have <- var[[inp$name]]
@@ -123,7 +126,7 @@ infer_shapes <- function(nodes, heads, shapes, call, arg = "symbol") {
       }
     }
     set_out(k, s$out)
-  }
+  }, deconv_error = function(e) node_error(e, current, call))
   arg_shapes <- stats::setNames(lapply(args, function(a) var[[a]]), args)
   out_shapes <- stats::setNames(lapply(heads, function(h) out[[index[[format_id(h$id)]]]]),
                                 vapply(heads, node_output_name, ""))
@@ -137,7 +140,7 @@ check_input_shape <- function(inp, have, e, call) {
   if (!identical(as.integer(have), as.integer(e$need))) {
     deconv_abort(node_output_name(inp), sprintf(
       "dim %s, but Deconvolution node '%s' needs dim %s for its %s (from data dim %s)",
-      dims_string(have), short_text(e$node$name), dims_string(e$need), e$role,
+      dims_string(have), short_text(e$node), dims_string(e$need), e$role,
       dims_string(e$data)), class = "deconv_shape_error", call = call)
   }
 }
@@ -198,14 +201,12 @@ check_shape_list <- function(shapes, args, call) {
   if (length(twice)) {
     deconv_abort(twice[1], "shape given twice; give each argument's dims once", call = call)
   }
-  for (a in nm) {
-    if (!a %in% args) {
-      deconv_abort(a, paste0("not an argument of the symbol; its arguments are ",
-                             short_list(args)), call = call)
-    }
-    shapes[[a]] <- check_dims(shapes[[a]], a, call)
+  unknown <- nm[!nm %in% args]
+  if (length(unknown)) {
+    deconv_abort(unknown[1], paste0("not an argument of the symbol; its arguments are ",
+                                    short_list(args)), call = call)
   }
-  shapes
+  stats::setNames(lapply(seq_along(shapes), function(k) check_dims(shapes[[k]], nm[k], call)), nm)
 }
 
 check_dims <- function(s, arg, call) {

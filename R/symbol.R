@@ -125,48 +125,51 @@ check_node <- function(node, arg, call) {
   if (!is.character(name) || length(name) != 1 || is.na(name) || !nzchar(name)) {
     bad(paste("a node's name is", describe_value(name)))
   }
-  label <- node_label(name)
   id <- node[["id"]]
   if (!is.numeric(id) || is.object(id) || length(id) != 1 || !is.finite(id)) {
-    bad(sprintf("node %s has id %s, not a number", label, describe_value(id)))
+    bad(sprintf("node %s has id %s, not a number", node_label(name), describe_value(id)))
   }
   op <- node[["op"]]
   if (!is.character(op) || length(op) != 1 || is.na(op) || !op %in% c("null", "Deconvolution")) {
     bad(sprintf("node %s has op %s; symbols hold \"null\" (variables) and \"Deconvolution\" nodes",
-                label, describe_value(op)))
+                node_label(name), describe_value(op)))
   }
   attrs <- node[["attrs"]]
-  if (!is.null(attrs) && (!is.list(attrs) || is.object(attrs) ||
-                          (length(attrs) && (is.null(names(attrs)) || !all(nzchar(names(attrs))) ||
-                                             !all(vapply(attrs, is_string, TRUE)))))) {
-    bad(sprintf("node %s has attrs %s, not a named list of strings", label, describe_value(attrs)))
+  if (length(attrs) || !is.null(attrs) && !is.list(attrs)) {
+    if (!is.list(attrs) || is.object(attrs) || is.null(names(attrs)) ||
+        !all(nzchar(names(attrs))) || !all(vapply(attrs, is.character, NA)) ||
+        !all(lengths(attrs) == 1L) || anyNA(unlist(attrs))) {
+      bad(sprintf("node %s has attrs %s, not a named list of strings", node_label(name),
+                  describe_value(attrs)))
+    }
   }
   inputs <- node[["inputs"]]
   if (!is.list(inputs) || is.object(inputs)) {
-    bad(sprintf("node %s has inputs %s, not a list of nodes", label, describe_value(inputs)))
+    bad(sprintf("node %s has inputs %s, not a list of nodes", node_label(name), describe_value(inputs)))
   }
   want <- 0L
   if (op == "Deconvolution") {
     params <- node[["params"]]
     if (!is.list(params) || is.object(params) ||
-        !all(vapply(params, function(v) is.null(v) || is.atomic(v) && !is.object(v), TRUE))) {
-      bad(sprintf("node %s has params %s, not a list of parameter values", label,
+        any(vapply(params, is.recursive, NA))) {
+      bad(sprintf("node %s has params %s, not a list of parameter values", node_label(name),
                   describe_value(params)))
     }
     no_bias <- params[["no_bias"]]
     if (!is.logical(no_bias) || length(no_bias) != 1 || is.na(no_bias)) {
-      bad(sprintf("node %s has no_bias %s, not TRUE or FALSE", label, describe_value(no_bias)))
+      bad(sprintf("node %s has no_bias %s, not TRUE or FALSE", node_label(name),
+                  describe_value(no_bias)))
     }
     want <- if (no_bias) 2L else 3L
   }
   if (length(inputs) != want) {
-    bad(sprintf("node %s (%s) has %d inputs, expected %d", label, op, length(inputs), want))
+    bad(sprintf("node %s (%s) has %d inputs, expected %d", node_label(name), op, length(inputs), want))
   }
-  for (i in seq_along(inputs)) {
-    inp <- inputs[[i]]
-    if (!is.list(inp) || is.object(inp)) {
-      bad(sprintf("input %d of node %s is %s, not a node", i, label, describe_value(inp)))
-    }
+  # (An input's own fields, and its class, are checked when the walk reaches it.)
+  if (want && !all(vapply(inputs, is.list, NA))) {
+    i <- which(!vapply(inputs, is.list, NA))[1]
+    bad(sprintf("input %d of node %s is %s, not a node", i, node_label(name),
+                describe_value(inputs[[i]])))
   }
   node
 }
@@ -189,15 +192,17 @@ check_same_node <- function(node, first, arg, call) {
 input_ids <- function(node) vapply(node[["inputs"]], function(i) as.double(i[["id"]])[1], 0)
 
 # All nodes of a symbol, each once, in MXNet's depth-first post-order, each checked
-# (check_node). Iterative, with an explicit stack, so graphs of any depth work; the
-# stack and the result grow by doubling. `arg` names the symbol in messages.
+# (check_node). Iterative, with an explicit stack, so graphs of any depth work. Nodes
+# are kept in environments, not stored into lists with `[[<-`: R checks a list stored
+# into a list for cycles by walking all of it, which would make the walk quadratic
+# (and exponential on shared subgraphs). `arg` names the symbol in messages.
 graph_nodes <- function(sym, arg, call) {
   heads <- check_symbol(sym, arg, call)
   seen <- new.env(parent = emptyenv(), hash = TRUE)   # id -> the node first met
-  out <- vector("list", 64L)
+  out <- new.env(parent = emptyenv(), hash = TRUE)    # "1", "2", ... -> node, in order
+  stack <- new.env(parent = emptyenv(), hash = TRUE)  # "1", "2", ... -> node being visited
+  pos <- integer(64L)                                 # the next input of each to visit
   n_out <- 0L
-  stack <- vector("list", 64L)       # nodes being visited
-  pos <- integer(64L)                # the next input of each to visit
   depth <- 0L
   for (h in heads) {
     node <- h
@@ -208,13 +213,10 @@ graph_nodes <- function(sym, arg, call) {
         key <- format_id(node[["id"]])
         first <- seen[[key]]
         if (is.null(first)) {
-          seen[[key]] <- node
-          if (depth == length(stack)) {
-            length(stack) <- 2L * depth
-            length(pos) <- 2L * depth
-          }
+          assign(key, node, envir = seen)
+          if (depth == length(pos)) length(pos) <- 2L * depth
           depth <- depth + 1L
-          stack[[depth]] <- node
+          assign(as.character(depth), node, envir = stack)
           pos[depth] <- 1L
         } else {
           check_same_node(node, first, arg, call)
@@ -222,21 +224,19 @@ graph_nodes <- function(sym, arg, call) {
         node <- NULL
       }
       if (depth == 0L) break
-      top <- stack[[depth]]
+      top <- stack[[as.character(depth)]]
       i <- pos[depth]
       if (i <= length(top[["inputs"]])) {
         pos[depth] <- i + 1L
         node <- top[["inputs"]][[i]]
       } else {
-        stack[depth] <- list(NULL)
         depth <- depth - 1L
-        if (n_out == length(out)) length(out) <- 2L * n_out
         n_out <- n_out + 1L
-        out[[n_out]] <- top
+        assign(as.character(n_out), top, envir = out)
       }
     }
   }
-  out[seq_len(n_out)]
+  unname(mget(as.character(seq_len(n_out)), envir = out))
 }
 
 format_id <- function(id) as.character(as.double(id))
@@ -267,16 +267,25 @@ symbol_outputs <- function(sym) vapply(sym_heads(sym), node_output_name, "")
 
 # Runs expr; a deconv error, or a core error value, is re-signalled with the node named.
 with_node <- function(expr, node_name, call, op = "Deconvolution") {
-  where <- sprintf(" (%s node '%s')", op, short_text(node_name))
   result <- tryCatch(expr, deconv_error = identity)
-  if (inherits(result, "deconv_core_error")) {
-    classes <- c(result$class, "deconv_error")
-    message <- result$message
-  } else if (inherits(result, "deconv_error")) {
-    classes <- setdiff(class(result), c("error", "condition"))
-    message <- conditionMessage(result)
+  if (inherits(result, "deconv_error") || inherits(result, "deconv_core_error")) {
+    node_error(result, node_name, call, op)
+  }
+  result
+}
+
+# Re-signals a deconv error (or core error value) with the node named. Loops over many
+# nodes catch once around the loop and call this with the node they were at, since a
+# tryCatch() per node costs more than the node's work on tiny layers.
+node_error <- function(e, node_name, call, op = "Deconvolution") {
+  if (is.null(node_name)) stop(e)
+  where <- sprintf(" (%s node '%s')", op, short_text(node_name))
+  if (inherits(e, "deconv_core_error")) {
+    classes <- c(e$class, "deconv_error")
+    message <- e$message
   } else {
-    return(result)
+    classes <- setdiff(class(e), c("error", "condition"))
+    message <- conditionMessage(e)
   }
   stop(errorCondition(paste0(message, where), class = classes, call = call))
 }
@@ -306,17 +315,21 @@ short_text <- function(s, n = 40L) {
     .subset2(x, name))
 }
 
+.print_max_nodes <- 1000L
+
 #' @export
 print.MXSymbol <- function(x, ...) {
   nodes <- graph_nodes(x, "x", sys.call())
   cat(sprintf("MXSymbol with %d node%s; outputs: %s\n", length(nodes),
               if (length(nodes) == 1) "" else "s", paste(symbol_outputs(x), collapse = ", ")))
   args <- symbol_arguments(nodes)
-  cat("arguments:", if (length(args)) paste(args, collapse = ", ") else "(none)", "\n")
-  names <- vapply(nodes, function(n) n$name, "")
+  cat("arguments:", if (length(args)) short_list(args, .print_max_nodes) else "(none)", "\n")
+  # A huge graph shows its first nodes only.
+  shown <- nodes[seq_len(min(length(nodes), .print_max_nodes))]
+  names <- vapply(shown, function(n) n$name, "")
   width <- max(nchar(names, type = "width", allowNA = TRUE), 1L, na.rm = TRUE)
-  lines <- character(2L * length(nodes))
-  for (k in seq_along(nodes)) {
+  lines <- character(2L * length(shown) + 1L)
+  for (k in seq_along(shown)) {
     n <- nodes[[k]]
     if (n$op == "null") {
       lines[2L * k - 1L] <- sprintf("  %-*s  Variable", width, n$name)
@@ -326,6 +339,9 @@ print.MXSymbol <- function(x, ...) {
       desc <- describe_params(n)
       if (nzchar(desc)) lines[2L * k] <- sprintf("  %-*s    %s", width, "", desc)
     }
+  }
+  if (length(nodes) > length(shown)) {
+    lines[length(lines)] <- sprintf("  ... and %d more nodes", length(nodes) - length(shown))
   }
   lines <- lines[nzchar(lines)]
   if (length(lines)) cat(lines, sep = "\n")
