@@ -261,7 +261,20 @@ check_json_text <- function(text, call) {
     json_error(paste0("expected JSON text starting with '{' (an MXNet symbol file's content), got ",
                       describe_value(text), "; to read a file use mx.symbol.load()"), call)
   }
-  scan_json_text(charToRaw(text), call)
+  protect_percent(text, scan_json_text(charToRaw(text), call), call)
+}
+
+# jsonlite (1.8.4) passes its parse error messages, which quote the text, to C's printf
+# as the format: a "%n" in the text crashes R. A "%" is valid only inside a string,
+# where the escape \u0025 means the same, so it is given to jsonlite that way.
+protect_percent <- function(text, strings, call) {
+  if (!grepl("%", text, fixed = TRUE, useBytes = TRUE)) return(text)
+  pct <- which(charToRaw(text) == as.raw(0x25))
+  inside <- findInterval(pct, strings$quotes) %% 2L == 1L
+  if (!all(inside)) json_error("not valid JSON: a '%' outside a string", call)
+  if (any(pct %in% strings$escaped)) json_error("not valid JSON: the invalid escape '\\%'", call)
+  text <- gsub("%", "\\u0025", text, fixed = TRUE, useBytes = TRUE)
+  Encoding(text) <- "UTF-8"
   text
 }
 
@@ -291,6 +304,7 @@ scan_json_text <- function(b, call) {
   }
   check_unicode_escapes(b, escaped[escaped <= length(b) & b[pmin(escaped, length(b))] == as.raw(0x75)],
                         call)
+  list(quotes = quotes, escaped = escaped)
 }
 
 # \uXXXX escapes (positions of their "u"): no NUL, surrogates only in pairs.
