@@ -164,6 +164,17 @@ check_path_string <- function(path, arg, call) {
   path.expand(path)
 }
 
+# Whether path is a regular file (after links). Base R cannot tell: file_test("-f")
+# only says "not a directory", which a FIFO (whose opening blocks) or a device passes.
+# So test(1) is asked; where it cannot run, file_test() is the fallback.
+is_regular_file <- function(path) {
+  if (.Platform$OS.type == "unix") {
+    status <- suppressWarnings(system2("test", c("-f", shQuote(path)), stdout = FALSE, stderr = FALSE))
+    if (status %in% c(0L, 1L)) return(status == 0L)
+  }
+  isTRUE(file_test("-f", path))
+}
+
 # A path to read: an existing regular file (checked before opening it, so a FIFO cannot
 # block and a device cannot stream forever) of at most max_json_bytes().
 check_in_path <- function(path, arg, call) {
@@ -171,7 +182,7 @@ check_in_path <- function(path, arg, call) {
   what <- describe_value(path)
   if (!file.exists(path)) deconv_abort(arg, paste0("no such file: ", what), call = call)
   if (dir.exists(path)) deconv_abort(arg, paste0(what, " is a directory, not a JSON file"), call = call)
-  if (!isTRUE(file_test("-f", path))) {
+  if (!is_regular_file(path)) {
     deconv_abort(arg, paste0(what, " is not a regular file (a FIFO, device or socket?)"), call = call)
   }
   size <- file.info(path, extra_cols = FALSE)$size
@@ -212,7 +223,7 @@ check_out_path <- function(path, arg, call) {
   path <- check_path_string(path, arg, call)
   what <- describe_value(path)
   if (dir.exists(path)) deconv_abort(arg, paste0(what, " is a directory"), call = call)
-  if (file.exists(path) && !isTRUE(file_test("-f", path))) {
+  if (file.exists(path) && !is_regular_file(path)) {
     deconv_abort(arg, paste0(what, " exists and is not a regular file (a FIFO, device or socket?)"),
                  call = call)
   }
@@ -261,7 +272,8 @@ check_json_text <- function(text, call) {
     json_error(paste0("expected JSON text starting with '{' (an MXNet symbol file's content), got ",
                       describe_value(text), "; to read a file use mx.symbol.load()"), call)
   }
-  protect_percent(text, scan_json_text(charToRaw(text), call), call)
+  strings <- scan_json_text(charToRaw(text), call)
+  protect_percent(text, strings, call)
 }
 
 # jsonlite (1.8.4) passes its parse error messages, which quote the text, to C's printf
