@@ -268,6 +268,7 @@ json_error <- function(detail, call) deconv_abort("json", detail, call = call)
 check_json_text <- function(text, call) {
   if (Encoding(text) == "latin1") text <- enc2utf8(text)
   if (!validUTF8(text)) json_error("the text is not valid UTF-8", call)
+  Encoding(text) <- "UTF-8"
   if (!grepl("^[ \t\r\n]*\\{", text, useBytes = TRUE)) {
     json_error(paste0("expected JSON text starting with '{' (an MXNet symbol file's content), got ",
                       describe_value(text), "; to read a file use mx.symbol.load()"), call)

@@ -53,6 +53,12 @@ check_name <- function(name, call) {
 #' `sym$arguments`, `sym$outputs`, `sym$as.json()`, `sym$save(file)` and
 #' `sym$infer.shape(list(...))` work as in MXNet R.
 #'
+#' Graphs of any depth work (every walk over a graph is iterative). A symbol is a plain
+#' list, so it can be altered or forged: every function checks the nodes it walks and
+#' refuses a malformed symbol with a `deconv_param_error` naming the argument. Two
+#' variables may have the same name (both are listed, as in MXNet), but such a symbol
+#' cannot be shape-inferred or bound.
+#'
 #' @param name Name of the variable (a single string).
 #' @param x An object.
 #' @return `mx.symbol.Variable()`: an `MXSymbol`. `arguments()` and `outputs()`: character
