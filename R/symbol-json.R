@@ -282,7 +282,7 @@ check_json_text <- function(text, call) {
 # where the escape \u0025 means the same, so it is given to jsonlite that way.
 protect_percent <- function(text, strings, call) {
   if (!grepl("%", text, fixed = TRUE, useBytes = TRUE)) return(text)
-  pct <- which(charToRaw(text) == as.raw(0x25))
+  pct <- as.integer(gregexpr("%", text, fixed = TRUE, useBytes = TRUE)[[1]])
   inside <- findInterval(pct, strings$quotes) %% 2L == 1L
   if (!all(inside)) json_error("not valid JSON: a '%' outside a string", call)
   if (any(pct %in% strings$escaped)) json_error("not valid JSON: the invalid escape '\\%'", call)
@@ -292,8 +292,10 @@ protect_percent <- function(text, strings, call) {
 }
 
 scan_json_text <- function(b, call) {
-  special <- which(b == as.raw(0x22) | b == as.raw(0x5c) | b == as.raw(0x5b) | b == as.raw(0x5d) |
-                   b == as.raw(0x7b) | b == as.raw(0x7d) | b == as.raw(0x2f))
+  # Positions of the bytes that matter (found by regex: a comparison per byte would
+  # allocate several times the text's size).
+  special <- gregexpr('["\\\\{}/[]|\\]', rawToChar(b), perl = TRUE, useBytes = TRUE)[[1]]
+  special <- if (special[1] < 0) integer(0) else as.integer(special)
   ch <- as.integer(b[special])
   # A backslash escapes the next byte unless it is itself escaped: in a run of
   # backslashes, those at even offsets from the run's start escape.
