@@ -47,23 +47,26 @@ mx.symbol.Deconvolution <- function(data, weight = NULL, bias = NULL, kernel, st
   name <- if (is.null(name)) auto_name("deconvolution") else check_name(name, call)
   env <- environment()
   dots <- list(...)
-  params <- with_node(collect_params(env, dots, call), name, call)
-  norm <- with_node(cpp_deconvolution_params(params, call = call), name, call)
+  norm <- with_node(cpp_deconvolution_params(collect_params(env, dots, call), call = call),
+                    name, call)
   attrs <- deconv_attrs(norm, given_params(env, dots))
   data_node <- if (missing(data)) new_node("null", paste0(name, "_data"))
                else input_node(data, "data", name, call)
-  inputs <- list(data_node,
-                 if (is.null(weight)) new_node("null", paste0(name, "_weight"), attrs)
-                 else input_node(weight, "weight", name, call))
+  weight_node <- if (is.null(weight)) new_node("null", paste0(name, "_weight"), attrs)
+                 else input_node(weight, "weight", name, call)
+  # The inputs list is built in one call: storing a node into a list with `[[<-` makes
+  # R walk the node's whole graph (see graph_nodes()).
   if (norm$no_bias) {
     if (!is.null(bias)) {
       deconv_abort("bias", sprintf(paste0("a bias was given but no.bias is TRUE; set no.bias = ",
                                           "FALSE to use it (Deconvolution node '%s')"), name),
                    call = call)
     }
+    inputs <- list(data_node, weight_node)
   } else {
-    inputs[[3]] <- if (is.null(bias)) new_node("null", paste0(name, "_bias"), attrs)
-                   else input_node(bias, "bias", name, call)
+    inputs <- list(data_node, weight_node,
+                   if (is.null(bias)) new_node("null", paste0(name, "_bias"), attrs)
+                   else input_node(bias, "bias", name, call))
   }
   new_symbol(list(new_node("Deconvolution", name, attrs, norm, inputs)))
 }
@@ -83,36 +86,47 @@ mx.symbol.Deconvolution <- function(data, weight = NULL, bias = NULL, kernel, st
 #' @export
 mx.nd.Deconvolution <- deconvolution
 
-# The core names of the parameters the caller gave (not missing, not NULL).
+# The core names of the parameters the caller gave (not missing, not NULL): one call,
+# evaluated in the caller's frame, since this runs once per layer built.
+.given_call <- as.call(c(as.name("c"), lapply(
+  stats::setNames(names(.param_names), unname(.param_names)),
+  function(p) call("&&", call("!", call("missing", as.name(p))),
+                   call("!", call("is.null", as.name(p)))))))
+
 given_params <- function(env, dots) {
-  given <- vapply(names(.param_names), function(p) {
-    !eval(call("missing", as.name(p)), env) && !is.null(get(p, envir = env))
-  }, TRUE)
-  out <- unname(.param_names[names(.param_names)[given]])
+  given <- eval(.given_call, env)
+  out <- names(given)[given]
   dots <- dots[!vapply(dots, is.null, TRUE)]
   c(out, unname(.param_names[.synonyms[names(dots)]]))
 }
 
+# The head node of a one-output symbol given as `arg`, its own fields checked (its
+# inputs were checked when it was built, or are checked by the next walk: checking the
+# whole graph here would make building a deep graph quadratic).
 input_node <- function(x, arg, node_name, call) {
   if (!is.mx.symbol(x)) {
     deconv_abort(arg, sprintf(paste0("expected a symbol, got %s (Deconvolution node '%s'); ",
                                      "to compute on arrays use mx.nd.Deconvolution() or ",
-                                     "deconvolution()"), class(x)[1], node_name), call = call)
+                                     "deconvolution()"), describe_value(x), short_text(node_name)),
+                 call = call)
   }
-  heads <- sym_heads(x)
+  heads <- check_symbol(x, arg, call)
   if (length(heads) != 1) {
     deconv_abort(arg, sprintf("expected a symbol with one output, got %d (Deconvolution node '%s')",
-                              length(heads), node_name), call = call)
+                              length(heads), short_text(node_name)), call = call)
   }
-  heads[[1]]
+  check_node(heads[[1]], arg, call)
 }
 
-# MXNet's attribute strings for the given parameters, from the normalized values.
+# MXNet's attribute strings for the given parameters, from the normalized values, in
+# the byte order of their names (MXNet's std::map order).
+.attr_order <- sort(unname(.param_names), method = "radix")
+
 deconv_attrs <- function(norm, given) {
-  given <- intersect(names(norm), given)
+  given <- .attr_order[.attr_order %in% given & .attr_order %in% names(norm)]
   attrs <- lapply(given, function(p) mx_attr_string(p, norm[[p]]))
   names(attrs) <- given
-  attrs[order(names(attrs))]
+  attrs
 }
 
 mx_attr_string <- function(key, value) {
@@ -130,25 +144,27 @@ mx_attr_string <- function(key, value) {
 
 # The core's parameter list from MXNet's attribute strings (tuples back to R order).
 # Keys of the form __name__ are symbol attributes, not parameters, and are skipped.
+# The strings are read strictly (see parse_attr_tuple(), parse_attr_int()): a value
+# that is not exactly one of MXNet's spellings is an error naming the parameter.
 params_from_attrs <- function(attrs, call) {
   params <- list()
   for (key in names(attrs)) {
     if (grepl("^__.*__$", key)) next
-    s <- trimws(as.character(attrs[[key]]))
+    s <- attrs[[key]]
     value <- if (key %in% .tuple_params) {
-      parse_mx_tuple(s, key, call)
+      parse_attr_tuple(s, key, call)
     } else if (key %in% .int_params) {
-      v <- suppressWarnings(as.numeric(s))
-      if (length(v) != 1 || is.na(v)) deconv_abort(r_name(key), sprintf("expected an integer, got '%s'", s), call = call)
-      v
+      parse_attr_int(s, key, call)
     } else if (key %in% .bool_params) {
-      if (tolower(s) %in% c("true", "1")) TRUE
-      else if (tolower(s) %in% c("false", "0")) FALSE
-      else deconv_abort(r_name(key), sprintf("expected True or False, got '%s'", s), call = call)
+      b <- tolower(trimws(s))
+      if (b %in% c("true", "1")) TRUE
+      else if (b %in% c("false", "0")) FALSE
+      else deconv_abort(r_name(key), paste0("expected True or False, got ", describe_value(s)),
+                        call = call)
     } else if (key %in% .string_params) {
-      if (s == "None") NULL else s
+      if (trimws(s) == "None") NULL else trimws(s)
     } else {
-      deconv_abort(key, "not a parameter of Deconvolution", call = call)
+      deconv_abort(short_text(key), "not a parameter of Deconvolution", call = call)
     }
     if (!is.null(value)) params[[key]] <- value
   }
@@ -157,19 +173,55 @@ params_from_attrs <- function(attrs, call) {
   params
 }
 
-parse_mx_tuple <- function(s, key, call) {
-  if (s == "None") return(NULL)
-  inner <- sub("^[[(]\\s*(.*?)\\s*[])]$", "\\1", s, perl = TRUE)
-  if (identical(inner, s) && grepl("[][()]", s)) {
-    deconv_abort(r_name(key), sprintf("expected a tuple such as '(3, 3)', got '%s'", s), call = call)
+# An integer as MXNet writes it ("3", python 2's "3L"): digits with an optional sign.
+.int_pattern <- "^[+-]?[0-9]+L?$"
+
+# The value of one integer entry, or NA when it is not one (or beyond integer range).
+attr_int_value <- function(s) {
+  if (!grepl(.int_pattern, s)) return(NA_real_)
+  digits <- sub("^[+-]?0*([0-9]*)L?$", "\\1", s)
+  if (nchar(digits) > 10) return(NA_real_)
+  v <- as.numeric(sub("L$", "", s))
+  if (abs(v) > .Machine$integer.max) NA_real_ else v
+}
+
+parse_attr_int <- function(s, key, call) {
+  v <- attr_int_value(trimws(s))
+  if (is.na(v)) {
+    deconv_abort(r_name(key), paste0("expected an integer (at most ", .Machine$integer.max,
+                                     "), got ", describe_value(s)), call = call)
   }
-  parts <- trimws(strsplit(inner, ",", fixed = TRUE)[[1]])
-  parts <- parts[nzchar(parts)]
-  v <- suppressWarnings(as.numeric(parts))
-  if (anyNA(v)) {
-    deconv_abort(r_name(key), sprintf("expected a tuple of integers such as '(3, 3)', got '%s'", s),
-                 call = call)
+  v
+}
+
+# A tuple as MXNet writes it: "(3, 3)", "[3, 3]", "(3,)", "()" or a single integer
+# "3"; "None" is no value. Nothing may follow the closing bracket, entries are
+# integers and none is empty (one trailing comma is allowed). R order is returned.
+parse_attr_tuple <- function(s, key, call, arg = r_name(key)) {
+  t <- trimws(s)
+  if (t == "None") return(NULL)
+  bad <- function(why) {
+    deconv_abort(arg, sprintf("expected a tuple of integers such as '(3, 3)'%s, got %s (%s)",
+                              if (arg != r_name(key)) paste0(" as its ", key) else "",
+                              describe_value(s), why), call = call)
   }
+  if (grepl(.int_pattern, t)) {
+    parts <- t
+  } else {
+    open <- substr(t, 1, 1)
+    close <- substr(t, nchar(t), nchar(t))
+    if (!open %in% c("(", "[") || close != c("(" = ")", "[" = "]")[[open]]) {
+      bad("not a bracketed list")
+    }
+    inner <- substr(t, 2, nchar(t) - 1)
+    if (grepl("[][()]", inner)) bad("brackets inside")
+    if (!nzchar(trimws(inner))) return(numeric(0))
+    parts <- trimws(strsplit(paste0(inner, " "), ",", fixed = TRUE)[[1]])
+    if (length(parts) > 1 && !nzchar(parts[length(parts)])) parts <- parts[-length(parts)]
+    if (!all(nzchar(parts))) bad("an empty entry")
+  }
+  v <- vapply(parts, attr_int_value, 0, USE.NAMES = FALSE)
+  if (anyNA(v)) bad("an entry that is not an integer in range")
   rev(v)
 }
 

@@ -9,14 +9,18 @@
 #' per-layer rules are [deconvolution_shape()]'s. A given shape that contradicts the
 #' inferred one is an error (class `deconv_shape_error`) naming the argument and the node.
 #'
+#' Dims are whole numbers from 0 to `.Machine$integer.max`, each argument named once. A
+#' variable's `__shape__` attribute (in files MXNet writes) gives its dims when they are
+#' not given; zeros in it mean unknown, and one that is not a tuple is an error.
+#'
 #' Partial knowledge: like MXNet R, the result is `NULL` when some shape cannot be
 #' inferred (for example the data's shape is not given). With `partial = TRUE` the
 #' result is returned anyway, with `NULL` entries for the shapes that are not known.
 #'
 #' @param symbol An `MXSymbol`.
 #' @param ... Named dims in R order, one per known argument (`data = c(8, 8, 3, 1)`).
-#' @param partial Return what is known (`NULL` entries) instead of `NULL` when inference
-#'   is incomplete.
+#' @param partial `TRUE` or `FALSE`: return what is known (`NULL` entries) instead of
+#'   `NULL` when inference is incomplete.
 #' @return `list(arg.shapes = , out.shapes = , aux.shapes = )`: named lists of integer
 #'   dims in R order (by argument, by output; `aux.shapes` is empty), or `NULL`.
 #' @examples
@@ -32,93 +36,202 @@
 #' @export
 mx.symbol.infer.shape <- function(symbol, ..., partial = FALSE) {
   call <- sys.call()
-  check_symbol(symbol, "symbol", call)
-  res <- infer_shapes(symbol, list(...), call)
+  check_flag(partial, "partial", call)
+  infer_shape_result(symbol, list(...), partial, call)
+}
+
+infer_shape_result <- function(symbol, shapes, partial, call) {
+  nodes <- graph_nodes(symbol, "symbol", call)
+  res <- infer_shapes(nodes, sym_heads(symbol), shapes, call)
   if (!partial && !res$complete) return(NULL)
   res[c("arg.shapes", "out.shapes", "aux.shapes")]
 }
 
-# Returns list(arg.shapes, out.shapes, aux.shapes, complete, node_shapes).
-infer_shapes <- function(symbol, shapes, call) {
-  nodes <- graph_nodes(symbol)
-  args <- symbol_arguments(symbol)
+# Shapes of every argument and output from the given ones (a named list), for the
+# checked nodes of graph_nodes() and the symbol's heads. Returns list(arg.shapes, out.shapes, aux.shapes,
+# complete). A shared variable can learn its shape from a node later in the order than
+# one that reads it, so nodes are processed as MXNet's repeated passes would (pass by
+# pass, in graph order), but each only once, when its data's shape becomes known: a
+# heap keyed by (pass, position) keeps this linear-logarithmic in the nodes.
+infer_shapes <- function(nodes, heads, shapes, call, arg = "symbol") {
+  n <- length(nodes)
+  args <- check_unique_arguments(symbol_arguments(nodes), arg, call)
   shapes <- check_shape_list(shapes, args, call)
-  var <- new.env(parent = emptyenv())      # variable name -> dims
-  for (nm in names(shapes)) var[[nm]] <- shapes[[nm]]
-  for (n in nodes) {
-    if (n$op == "null" && is.null(var[[n$name]]) && !is.null(n$attrs[["__shape__"]])) {
-      s <- tryCatch(parse_mx_tuple(n$attrs[["__shape__"]], "__shape__", call), error = function(e) NULL)
-      if (length(s) && all(s > 0)) var[[n$name]] <- as.integer(s)
+  index <- node_index(nodes)
+  is_var <- vapply(nodes, function(x) x$op == "null", TRUE)
+  names_ <- vapply(nodes, function(x) x$name, "")
+  data_of <- vapply(nodes, function(x) if (x$op == "null") NA_integer_ else
+                      index[[format_id(x$inputs[[1]]$id)]], 0L)
+  consumers <- split(which(!is_var), factor(data_of[!is_var], levels = seq_len(n)))
+  # Environments, not named lists: a lookup by name in a list is linear.
+  var_nodes <- list2env(split(which(is_var), names_[is_var]), hash = TRUE)
+  var <- list2env(shapes, envir = new.env(parent = emptyenv(), hash = TRUE))  # name -> dims
+  for (k in which(is_var)) {
+    nm <- names_[k]
+    sh <- nodes[[k]]$attrs[["__shape__"]]
+    if (is.null(var[[nm]]) && !is.null(sh)) {
+      s <- parse_attr_tuple(sh, "__shape__", call, arg = nm)
+      if (length(s) && all(s > 0)) var[[nm]] <- as.integer(s)
     }
   }
-  out <- new.env(parent = emptyenv())      # node id -> output dims
-  # A shared variable can learn its shape from a node later in the order than a node
-  # that reads it, so repeat until nothing new is learnt.
-  repeat {
-    learnt <- FALSE
-    for (n in nodes) {
-      key <- as.character(n$id)
-      if (!is.null(out[[key]])) next
-      if (n$op == "null") {
-        if (!is.null(var[[n$name]])) {
-          out[[key]] <- var[[n$name]]
-          learnt <- TRUE
-        }
-        next
-      }
-      data_dims <- out[[as.character(n$inputs[[1]]$id)]]
-      if (is.null(data_dims)) next
-      s <- with_node(cpp_deconvolution_shape(data_dims, n$params, call = call), n$name, call)
-      need <- list(s$weight, s$bias)
-      for (i in seq_along(n$inputs)[-1]) {
-        inp <- n$inputs[[i]]
-        role <- c("weight", "bias")[i - 1]
-        have <- if (inp$op == "null") var[[inp$name]] else out[[as.character(inp$id)]]
-        if (is.null(have)) {
-          if (inp$op == "null") {
-            var[[inp$name]] <- need[[i - 1]]
-            learnt <- TRUE
-          }
-        } else if (!identical(as.integer(have), as.integer(need[[i - 1]]))) {
-          deconv_abort(node_output_name(inp), sprintf(
-            "dim %s, but Deconvolution node '%s' needs dim %s for its %s (from data dim %s)",
-            dims_string(have), n$name, dims_string(need[[i - 1]]), role,
-            dims_string(data_dims)), class = "deconv_shape_error", call = call)
-        }
-      }
-      out[[key]] <- s$out
-      learnt <- TRUE
-    }
-    if (!learnt) break
+  out <- vector("list", n)                 # node position -> output dims
+  expected <- vector("list", n)            # checks waiting for an operator's output
+  heap <- new_heap()
+  width <- n + 1
+  pass <- 1
+  pos <- 0L
+  schedule <- function(ks) {
+    for (k in ks) if (is.null(out[[k]])) heap$push((if (k > pos) pass else pass + 1) * width + k)
   }
+  learn_var <- function(nm, dims) {
+    var[[nm]] <- as.integer(dims)
+    schedule(var_nodes[[nm]])
+  }
+  set_out <- function(k, dims) {
+    out[[k]] <<- as.integer(dims)
+    for (e in expected[[k]]) check_input_shape(nodes[[k]], out[[k]], e, call)
+    expected[k] <<- list(NULL)
+    schedule(consumers[[k]])
+  }
+  for (nm in ls(var, sorted = FALSE)) schedule(var_nodes[[nm]])
+  current <- NULL                          # the node whose rule runs, for errors
+  tryCatch(while (heap$size() > 0) {
+    key <- heap$pop()
+    k <- as.integer(key %% width)
+    pass <- key %/% width
+    pos <- k
+    if (!is.null(out[[k]])) next
+    node <- nodes[[k]]
+    if (is_var[k]) {
+      set_out(k, var[[names_[k]]])
+      next
+    }
+    data_dims <- out[[data_of[k]]]
+    current <- node$name
+    s <- cpp_deconvolution_shape(data_dims, node$params, call = call)
+    current <- NULL
+    need <- list(s$weight, s$bias)
+    for (i in seq_along(node$inputs)[-1]) {
+      inp <- node$inputs[[i]]
+      j <- index[[format_id(inp$id)]]
+      e <- list(node = node$name, role = c("weight", "bias")[i - 1], need = need[[i - 1]],
+                data = data_dims)
+      if (is_var[j]) {
+        have <- var[[inp$name]]
+        if (is.null(have)) learn_var(inp$name, e$need) else check_input_shape(inp, have, e, call)
+      } else if (is.null(out[[j]])) {
+        expected[[j]] <- c(expected[[j]], list(e))
+      } else {
+        check_input_shape(inp, out[[j]], e, call)
+      }
+    }
+    set_out(k, s$out)
+  }, deconv_error = function(e) node_error(e, current, call))
   arg_shapes <- stats::setNames(lapply(args, function(a) var[[a]]), args)
-  out_shapes <- stats::setNames(lapply(sym_heads(symbol), function(h) out[[as.character(h$id)]]),
-                                symbol_outputs(symbol))
+  out_shapes <- stats::setNames(lapply(heads, function(h) out[[index[[format_id(h$id)]]]]),
+                                vapply(heads, node_output_name, ""))
   list(arg.shapes = arg_shapes, out.shapes = out_shapes,
        aux.shapes = stats::setNames(list(), character(0)),
-       complete = !any(vapply(c(arg_shapes, out_shapes), is.null, TRUE)),
-       node_shapes = out)
+       complete = !any(vapply(c(arg_shapes, out_shapes), is.null, TRUE)))
 }
 
+# A node's input (weight or bias) has the dims the node needs, or a shape error naming it.
+check_input_shape <- function(inp, have, e, call) {
+  if (!identical(as.integer(have), as.integer(e$need))) {
+    deconv_abort(node_output_name(inp), sprintf(
+      "dim %s, but Deconvolution node '%s' needs dim %s for its %s (from data dim %s)",
+      dims_string(have), short_text(e$node), dims_string(e$need), e$role,
+      dims_string(e$data)), class = "deconv_shape_error", call = call)
+  }
+}
+
+# Node id -> position in `nodes`.
+node_index <- function(nodes) {
+  index <- new.env(parent = emptyenv(), hash = TRUE, size = max(29L, length(nodes)))
+  for (k in seq_along(nodes)) index[[format_id(nodes[[k]]$id)]] <- k
+  index
+}
+
+# A binary min-heap of numbers.
+new_heap <- function() {
+  v <- numeric(64L)
+  n <- 0L
+  list(
+    size = function() n,
+    push = function(x) {
+      if (n == length(v)) length(v) <<- 2L * n
+      n <<- n + 1L
+      i <- n
+      while (i > 1L) {
+        p <- i %/% 2L
+        if (v[p] <= x) break
+        v[i] <<- v[p]
+        i <- p
+      }
+      v[i] <<- x
+    },
+    pop = function() {
+      top <- v[1L]
+      last <- v[n]
+      n <<- n - 1L
+      i <- 1L
+      repeat {
+        c <- 2L * i
+        if (c > n) break
+        if (c < n && v[c + 1L] < v[c]) c <- c + 1L
+        if (last <= v[c]) break
+        v[i] <<- v[c]
+        i <- c
+      }
+      if (n > 0L) v[i] <<- last
+      top
+    })
+}
+
+# Shapes given by name: named once each, arguments of the symbol, whole numbers in
+# 0..integer.max. Returns them as integer vectors.
 check_shape_list <- function(shapes, args, call) {
   if (!length(shapes)) return(list())
   nm <- names(shapes)
-  if (is.null(nm) || any(!nzchar(nm))) {
+  if (is.null(nm) || any(is.na(nm) | !nzchar(nm))) {
     deconv_abort("...", "every shape must be named by its argument, e.g. data = c(8, 8, 3, 1)",
                  call = call)
   }
-  for (a in nm) {
-    if (!a %in% args) {
-      deconv_abort(a, paste0("not an argument of the symbol; its arguments are ",
-                             paste(args, collapse = ", ")), call = call)
-    }
-    s <- shapes[[a]]
-    if (!is.numeric(s) || !length(s) || anyNA(s) || any(s < 0) || any(s != floor(s))) {
-      deconv_abort(a, "expected dims: a vector of non-negative integers in R order", call = call)
-    }
-    shapes[[a]] <- as.integer(s)
+  twice <- nm[duplicated(nm)]
+  if (length(twice)) {
+    deconv_abort(twice[1], "shape given twice; give each argument's dims once", call = call)
   }
-  shapes
+  unknown <- nm[!nm %in% args]
+  if (length(unknown)) {
+    deconv_abort(unknown[1], paste0("not an argument of the symbol; its arguments are ",
+                                    short_list(args)), call = call)
+  }
+  stats::setNames(lapply(seq_along(shapes), function(k) check_dims(shapes[[k]], nm[k], call)), nm)
+}
+
+check_dims <- function(s, arg, call) {
+  if (!is.numeric(s) || is.object(s) || !length(s) || anyNA(s) || any(!is.finite(s)) ||
+      any(s < 0) || any(s != floor(s)) || any(s > .Machine$integer.max)) {
+    deconv_abort(arg, paste0("expected dims: a vector of whole numbers from 0 to ",
+                             .Machine$integer.max, " in R order, got ", describe_dims(s)),
+                 call = call)
+  }
+  as.integer(s)
+}
+
+# A value given as dims, for messages: c(8, 8, 3, 1), or what it is.
+describe_dims <- function(s) {
+  if (is.numeric(s) && !is.object(s) && length(s) > 1 && length(s) <= 8) {
+    paste0("c(", paste(vapply(s, describe_value, ""), collapse = ", "), ")")
+  } else {
+    describe_value(s)
+  }
+}
+
+# Names for messages: the first few, then how many more.
+short_list <- function(x, n = 8L) {
+  if (length(x) <= n) return(paste(x, collapse = ", "))
+  paste0(paste(x[seq_len(n)], collapse = ", "), ", ... (", length(x), " in all)")
 }
 
 dims_string <- function(d) paste0("c(", paste(d, collapse = ", "), ")")
