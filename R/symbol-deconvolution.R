@@ -124,53 +124,7 @@ input_node <- function(x, arg, node_name, call) {
 
 deconv_attrs <- function(norm, given) {
   given <- .attr_order[.attr_order %in% given & .attr_order %in% names(norm)]
-  attrs <- lapply(given, function(p) mx_attr_string(p, norm[[p]]))
-  names(attrs) <- given
-  attrs
-}
-
-mx_attr_string <- function(key, value) {
-  if (key %in% .tuple_params) {
-    v <- sprintf("%.0f", rev(as.numeric(value)))
-    if (length(v) == 1) paste0("(", v, ",)") else paste0("(", paste(v, collapse = ", "), ")")
-  } else if (key %in% .int_params) {
-    sprintf("%.0f", as.numeric(value))
-  } else if (key %in% .bool_params) {
-    if (isTRUE(as.logical(value))) "True" else "False"
-  } else {
-    as.character(value)
-  }
-}
-
-# The core's parameter list from MXNet's attribute strings (tuples back to R order).
-# Keys of the form __name__ are symbol attributes, not parameters, and are skipped.
-# The strings are read strictly (see parse_attr_tuple(), parse_attr_int()): a value
-# that is not exactly one of MXNet's spellings is an error naming the parameter.
-params_from_attrs <- function(attrs, call) {
-  params <- list()
-  for (key in names(attrs)) {
-    if (grepl("^__.*__$", key)) next
-    s <- attrs[[key]]
-    value <- if (key %in% .tuple_params) {
-      parse_attr_tuple(s, key, call)
-    } else if (key %in% .int_params) {
-      parse_attr_int(s, key, call)
-    } else if (key %in% .bool_params) {
-      b <- tolower(trimws(s))
-      if (b %in% c("true", "1")) TRUE
-      else if (b %in% c("false", "0")) FALSE
-      else deconv_abort(r_name(key), paste0("expected True or False, got ", describe_value(s)),
-                        call = call)
-    } else if (key %in% .string_params) {
-      if (trimws(s) == "None") NULL else trimws(s)
-    } else {
-      deconv_abort(short_text(key), "not a parameter of Deconvolution", call = call)
-    }
-    if (!is.null(value)) params[[key]] <- value
-  }
-  if (is.null(params$kernel)) deconv_abort("kernel", "required: the kernel size", call = call)
-  if (is.null(params$num_filter)) deconv_abort("num.filter", "required: the number of output filters", call = call)
-  params
+  as.list(cpp_mxnet_attrs(norm, given))
 }
 
 # An integer as MXNet writes it ("3", python 2's "3L"): digits with an optional sign.
@@ -183,15 +137,6 @@ attr_int_value <- function(s) {
   if (nchar(digits) > 10) return(NA_real_)
   v <- as.numeric(sub("L$", "", s))
   if (abs(v) > .Machine$integer.max) NA_real_ else v
-}
-
-parse_attr_int <- function(s, key, call) {
-  v <- attr_int_value(trimws(s))
-  if (is.na(v)) {
-    deconv_abort(r_name(key), paste0("expected an integer (at most ", .Machine$integer.max,
-                                     "), got ", describe_value(s)), call = call)
-  }
-  v
 }
 
 # A tuple as MXNet writes it: "(3, 3)", "[3, 3]", "(3,)", "()" or a single integer

@@ -487,8 +487,9 @@ deconv_node_from_json <- function(name, attrs, inputs, memo, call) {
   key <- paste0(nchar(k, "bytes"), ":", k, nchar(v, "bytes"), ":", v, collapse = "")
   norm <- memo[[key]]
   if (is.null(norm)) {
-    params <- with_node(params_from_attrs(attrs, call), name, call)
-    norm <- with_node(cpp_deconvolution_params(params, call = call), name, call)
+    # The core reads MXNet's strings strictly (src/core/mxnet_attrs.h) and normalizes.
+    norm <- with_node(cpp_params_from_attrs(as.character(k), as.character(v), call = call),
+                      name, call)
     memo[[key]] <- norm
   }
   want <- if (norm$no_bias) 2 else 3

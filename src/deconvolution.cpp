@@ -143,7 +143,11 @@ namespace {
 
 // The normalized parameters as the R list symbols keep (tuples in R order).
 SEXP params_value(const DeconvParams& p) {
-  auto tuple = [](const Tuple& t, const char* arg) { return r::r_dim(t, arg); };
+  auto tuple = [](const Tuple& t, const char* arg) {
+    for (int64_t v : t)  // the core allows 2^31; R's integers stop one short
+      if (v > INT32_MAX) throw ParamError(arg, "expected values up to 2^31 - 1, got " + std::to_string(v));
+    return r::r_dim(t, arg);
+  };
     return r::named_list(
         {{"kernel", tuple(p.kernel, "kernel")}, {"stride", tuple(p.stride, "stride")},
          {"dilate", tuple(p.dilate, "dilate")}, {"pad", tuple(p.pad, "pad")},
