@@ -1,7 +1,7 @@
 # deconv: developer targets. On Debian 12, `make demo` and `make test` do everything
 # from a fresh machine (as root, or as a user with sudo for the system packages).
 #
-#   make deps     install missing Debian packages (R, Rcpp, RcppEigen, testthat, ...)
+#   make deps     install missing Debian packages (R, RcppEigen, testthat, callr, ...)
 #   make install  build and install the package (R CMD INSTALL; runs ./configure, which
 #                 adds GPU support when it finds CUDA and cuDNN; DECONV_CUDA=0 turns it off)
 #   make demo     upsample the R logo 2x and 4x into $(DEMO_DIR)
@@ -15,7 +15,11 @@
 #   make fuzz     the libFuzzer targets of tests/fuzz built with clang (ASan + UBSan) in
 #                 $(BUILD)/fuzz, each run for a fixed count: fuzz_params 1,000,000 runs,
 #                 fuzz_attrs 1,000,000, fuzz_kernel 100,000 (FUZZ_*_RUNS, FUZZ_MAX_TIME,
-#                 FUZZ_SEED: see tests/fuzz/run_fuzz.sh); fails on any finding
+#                 FUZZ_SEED: see tests/fuzz/run_fuzz.sh), then the R symbol JSON reader
+#                 with 80,000 mutated files (tools/fuzz_json.R; FUZZ_JSON_RUNS); fails
+#                 on any finding
+#   make valgrind an R workload (tools/valgrind_workload.R) under valgrind's memcheck:
+#                 fails on any error or definitely lost block
 #   make bench    run inst/bench/bench.R, if present
 #   make bench-gpu  run inst/bench/bench_gpu.R (needs a CUDA build and a GPU)
 #   make clean    remove build outputs
@@ -55,7 +59,7 @@ PKG     := $(shell sed -n 's/^Package: *//p' DESCRIPTION)
 VERSION := $(shell sed -n 's/^Version: *//p' DESCRIPTION)
 TARBALL := $(PKG)_$(VERSION).tar.gz
 
-.PHONY: all deps deps-check install docs demo test sanitize fuzz check bench bench-gpu clean
+.PHONY: all deps deps-check install docs demo test sanitize fuzz valgrind check bench bench-gpu clean
 
 all: install
 
@@ -154,7 +158,7 @@ sanitize:
 	echo "sanitize: $$reports sanitizer report(s), ctest status $$rc, $$((SECONDS - start)) s in all"; \
 	[ "$$rc" = 0 ] && [ "$$reports" = 0 ]
 
-fuzz:
+fuzz: install
 	@$(call apt_install,$(DEB_CXX) $(DEB_FUZZ))
 	@start=$$SECONDS; \
 	$(CLEAN_ENV) cmake -S tests/gtest -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Release \
@@ -162,8 +166,19 @@ fuzz:
 	$(CLEAN_ENV) cmake --build $(FUZZ_DIR) -j$(JOBS) --target $(FUZZ_TARGETS); \
 	echo "fuzz: built in $$((SECONDS - start)) s"; \
 	rc=0; tests/fuzz/run_fuzz.sh $(FUZZ_DIR) || rc=$$?; \
+	$(RSCRIPT) tools/fuzz_json.R $(FUZZ_JSON_RUNS) 1 || rc=1; \
 	echo "fuzz: $$((SECONDS - start)) s in all"; \
 	exit $$rc
+
+FUZZ_JSON_RUNS ?= 80000
+VALGRIND_LOG ?= $(BUILD)/valgrind.log
+valgrind: install
+	@$(call apt_install,valgrind)
+	@R -d "valgrind --leak-check=full --error-exitcode=0" --vanilla \
+	  -f tools/valgrind_workload.R > $(VALGRIND_LOG) 2>&1 || true; \
+	grep -E 'ERROR SUMMARY|definitely lost' $(VALGRIND_LOG); \
+	grep -q 'ERROR SUMMARY: 0 errors' $(VALGRIND_LOG) && \
+	  ! grep -E 'definitely lost: [1-9]' $(VALGRIND_LOG) >/dev/null
 
 # The vignette needs knitr, rmarkdown and pandoc to build; --as-cran needs qpdf and
 # checkbashisms (devscripts). The CRAN incoming checks run without their remote part;
