@@ -340,10 +340,15 @@ struct Kernel {
       if (f0 == f1) return;
       for (int64_t n = 0; n < c.nb; ++n) {
         T* rows = cols + n * c.ts * p.FgK;
-        if (!scatter)
-          for (int64_t i = 0; i < c.ts * p.K; ++i) std::fill(rows + i * p.Fg + f0, rows + i * p.Fg + f1, T(0));
+        if (!scatter) {  // in blocks of rows, polling between them: a tile may be large
+          const int64_t total = c.ts * p.K, block = std::max<int64_t>(1, kPollWork / (f1 - f0));
+          for (int64_t i0 = 0; i0 < total; i0 += block) {
+            if (work.add(kPollWork)) return;
+            for (int64_t i = i0; i < std::min(total, i0 + block); ++i)
+              std::fill(rows + i * p.Fg + f0, rows + i * p.Fg + f1, T(0));
+          }
+        }
         const int64_t base = (c.n0 + n) * p.So * p.F + gi * p.Fg;
-        if (work.add(c.ts * p.K * (f1 - f0))) return;  // the fill above
         for (const Run& r : runs) {
           if (work.add(r.count * (f1 - f0))) return;
           for (int64_t j = 0; j < r.count; ++j) {

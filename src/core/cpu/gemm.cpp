@@ -218,11 +218,11 @@ SerialBlas::~SerialBlas() {
 
 namespace {
 
-// Sub-blocks of an interruptible GEMM: about kBlockFlopBytes / sizeof(T) flops each (tens
-// of ms). Cut first along k in multiples of kSlab and along n in panels of kPanelBytes:
-// the blocks our AVX-512 GEMM packs and sweeps anyway (so its work and its sums stay
-// exactly those of one call), and k-blocks no deeper than other backends' own. Along m
-// only last, and not below kMinRows rows: each m-block packs its panels of op(B) again.
+// Our AVX-512 GEMM polls between its own blocks of rows, at no cost. Other backends are
+// called on sub-blocks of about kBlockFlopBytes / sizeof(T) flops (tens of ms), cut
+// first along k in multiples of kSlab and along n in panels of kPanelBytes (k-blocks no
+// deeper than those backends' own, so little extra work), along m only last and not
+// below kMinRows rows, since each m-block packs its panels of op(B) again.
 constexpr double kBlockFlopBytes = double(int64_t(1) << 34);
 constexpr int64_t kSlab = 512;
 constexpr int64_t kPanelBytes = 8192;
@@ -231,6 +231,8 @@ constexpr int64_t kMinRows = 4096;
 int64_t round_up(double v, int64_t step) {
   return static_cast<int64_t>(std::ceil(v / static_cast<double>(step))) * step;
 }
+
+bool poll_stops(void* poll) { return static_cast<InterruptPoll*>(poll)->poll(); }
 
 template <typename T>
 void gemm_blocks(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
@@ -277,10 +279,14 @@ void gemm_part(int part, int parts, bool ta, bool tb, int64_t m, int64_t n, int6
     c += c0;
     n = c1 - c0;
   }
-  if (poll && m > 0 && n > 0) {
-    gemm_blocks<T>(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, backend, *poll);
-  } else {
+  if (!poll || m <= 0 || n <= 0) {
     gemm<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc, backend);
+  } else if (backend == GemmBackend::Avx512 && avx512_usable()) {
+#ifdef DECONV_HAVE_AVX512_GEMM
+    gemm_avx512<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc, poll_stops, poll);
+#endif
+  } else {
+    gemm_blocks<T>(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, backend, *poll);
   }
 }
 
