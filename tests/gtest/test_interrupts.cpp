@@ -197,9 +197,9 @@ TEST(Interrupts, GroupParallelPath) {
 }
 
 TEST(Interrupts, DirectPath) {
-  // Depthwise, 16 channels with 4 filters each, 512x512: the direct path, one chunk; on
-  // one thread and with whole groups per thread.
-  Problem pb(make_case(Layout::NCHW, 1, 16, 1, 4, {512, 512}, {4, 4}, {2, 2}, {1, 1}, {1, 1},
+  // Depthwise, 16 channels with 4 filters each, 512x512, kernel 8: the direct path, one
+  // chunk; on one thread and with whole groups per thread.
+  Problem pb(make_case(Layout::NCHW, 1, 16, 1, 4, {512, 512}, {8, 8}, {2, 2}, {1, 1}, {3, 3},
                        {0, 0}, true));
   for (int threads : {1, 2}) {
     SCOPED_TRACE("threads " + std::to_string(threads));

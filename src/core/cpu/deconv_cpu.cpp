@@ -17,8 +17,11 @@
 #include "core/cpu/deconv_cpu.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <exception>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "core/cpu/gemm.h"
@@ -158,15 +161,51 @@ class WorkPoll {
   int64_t done_ = 0;
 };
 
+// What the threads of one parallel region share for their barriers: arrivals counted,
+// so that the calling thread can wait for the others while polling for interrupts (on
+// a busy machine a thread may lag behind by a large part of a GEMM), and whether a
+// thread failed (then it may skip barriers, and no one waits for it).
+struct TeamSync {
+  InterruptPoll* poll;
+  std::atomic<int64_t> arrived{0};
+  std::atomic<bool> failed{false};
+
+  explicit TeamSync(InterruptPoll* p) : poll(p) {}
+  // Thread 0 (the caller): until `target` arrivals, poll, pause, then nap.
+  void wait_for(int64_t target) {
+    for (int spins = 0; arrived.load(std::memory_order_acquire) < target &&
+                        !failed.load(std::memory_order_relaxed);
+         ++spins) {
+      poll->poll();
+      if (spins < 2000) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#else
+        std::this_thread::yield();
+#endif
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+    }
+  }
+};
+
 // The threads sharing one chunk-and-group's work: this one is `tid` of `nt`.
 struct Team {
   int tid, nt;
+  TeamSync* sync = nullptr;          // needed when nt > 1
+  mutable int64_t barriers = 0;      // barriers this thread has passed
+
   // [begin, end) of this thread's share of `total` items.
   std::pair<int64_t, int64_t> share(int64_t total) const {
     return {total * tid / nt, total * (tid + 1) / nt};
   }
+  // Every thread arrives before thread 0 enters OpenMP's barrier, which then opens at
+  // once: thread 0 waits in TeamSync::wait_for instead, polling.
   void barrier() const {
     if (nt > 1) {
+      sync->arrived.fetch_add(1, std::memory_order_acq_rel);
+      if (tid == 0) sync->wait_for(++barriers * nt);
 #pragma omp barrier
     }
   }
@@ -175,30 +214,39 @@ struct Team {
 // Runs fn(group, team, worker) for every group: whole groups in parallel when the plan
 // says so, else each group by a team of all threads. Exceptions are caught per thread
 // (so no thread misses a barrier) and the first is rethrown on the caller. Groups not
-// started when an interrupt is seen are skipped.
+// started when an interrupt is seen are skipped. Each region ends with a Team barrier,
+// so that the caller polls while the others finish.
 template <class Fn>
 void for_each_group(const Plan& p, InterruptPoll& poll, Fn&& fn) {
   std::exception_ptr error;
   std::mutex error_mutex;
-  auto guarded = [&](auto&& f) {
+  auto guarded = [&](TeamSync& sync, auto&& f) {
     try {
       f();
     } catch (...) {
+      sync.failed.store(true, std::memory_order_relaxed);
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
     }
   };
   if (p.group_parallel) {
-#pragma omp parallel for num_threads(p.threads) schedule(dynamic, 1) if (p.threads > 1)
-    for (int64_t gi = 0; gi < p.G; ++gi) {
-      if (!poll.poll()) guarded([&] { fn(gi, Team{0, 1}, thread_id()); });
+    TeamSync sync(&poll);
+#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
+    {
+#pragma omp for schedule(dynamic, 1) nowait
+      for (int64_t gi = 0; gi < p.G; ++gi) {
+        if (!poll.poll()) guarded(sync, [&] { fn(gi, Team{0, 1}, thread_id()); });
+      }
+      Team{thread_id(), team_size(), &sync}.barrier();
     }
   } else {
     for (int64_t gi = 0; gi < p.G && !error && !poll.poll(); ++gi) {
+      TeamSync sync(&poll);
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
       {
-        const Team team{thread_id(), team_size()};
-        guarded([&] { fn(gi, team, 0); });
+        const Team team{thread_id(), team_size(), &sync};
+        guarded(sync, [&] { fn(gi, team, 0); });
+        team.barrier();
       }
     }
   }
