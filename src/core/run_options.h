@@ -2,8 +2,14 @@
 // the core stays free of any front end (the R adapter lives in src/r_interrupt.h).
 #pragma once
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdint>
+#include <ctime>
 #include <functional>
+#include <thread>
 
 #include "core/error.h"
 
@@ -11,15 +17,80 @@ namespace deconv {
 
 struct RunOptions {
   int threads = 1;
-  // Called on the calling thread between chunks of work; returns true to stop. The
-  // kernel then finishes no further chunks and throws deconv::Interrupted.
+  // Called only on the calling thread, at most every InterruptPoll::kInterval ns while a
+  // CPU kernel runs and once more at its end (GPU paths: before each long library
+  // call); returns true to stop. The kernel then skips its remaining work and throws
+  // deconv::Interrupted once its threads have joined.
   std::function<bool()> interrupted;
 };
 
-// Throws Interrupted when the caller's callback reports an interrupt (between chunks).
+// Throws Interrupted when the caller's callback reports an interrupt. Calling thread only.
 inline void throw_if_interrupted(const RunOptions& opts) {
   if (opts.interrupted && opts.interrupted()) throw Interrupted();
 }
+
+// One kernel call's view of the interrupt callback, shared by its threads: the thread
+// that constructed it (the caller, OpenMP's thread 0 of every team the kernel starts)
+// polls the callback, time-throttled; the others only read the flag that poll sets.
+// Threads that see the flag skip their remaining work but still reach every barrier;
+// finish() then throws on the calling thread, outside any parallel region.
+class InterruptPoll {
+ public:
+  // Polls at most this often (nanoseconds): cheap enough to call between blocks of a few
+  // ms of work.
+  static constexpr int64_t kInterval = 10000000;
+
+  // The first poll is due one interval in: a shorter call polls only in finish(), once,
+  // as a call polled between chunks did before.
+  explicit InterruptPoll(const RunOptions& opts)
+      : callback_(opts.interrupted ? &opts.interrupted : nullptr),
+        caller_(std::this_thread::get_id()),
+        next_(now() + kInterval) {}
+  InterruptPoll(const InterruptPoll&) = delete;
+  InterruptPoll& operator=(const InterruptPoll&) = delete;
+
+  // True once an interrupt was seen. Any thread may call it; only the caller polls.
+  bool poll() {
+    if (callback_ && !stopped() && std::this_thread::get_id() == caller_) {
+      const int64_t t = now();
+      if (t >= next_) {
+        next_ = t + kInterval;
+        if ((*callback_)()) stop_.store(true, std::memory_order_relaxed);
+      }
+    }
+    return stopped();
+  }
+  bool stopped() const { return stop_.load(std::memory_order_relaxed); }
+
+  // At the end of a run, on the calling thread: a last, unthrottled poll, so that an
+  // interrupt arriving during the last block of work is delivered by this call, never
+  // left pending for the next one. Throws Interrupted if one was seen.
+  void finish() {
+    if (!stopped() && callback_ && (*callback_)()) stop_.store(true, std::memory_order_relaxed);
+    if (stopped()) throw Interrupted();
+  }
+
+ private:
+  // Monotonic nanoseconds. Linux's coarse clock (a few ms resolution, fine for a 10 ms
+  // throttle) costs a fifth of a precise one, which tiny calls would notice.
+  static int64_t now() {
+#if defined(__linux__) && defined(CLOCK_MONOTONIC_COARSE)
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+#else
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+#endif
+  }
+
+  const std::function<bool()>* callback_;
+  std::thread::id caller_;
+  int64_t next_;  // when the next poll is due
+
+  std::atomic<bool> stop_{false};
+};
 
 // What a run used, for benchmarks and tests of the workspace bound. The fields after
 // temp_bytes say how the CPU kernel planned the work (set when it has chunks to run), so
@@ -40,24 +111,51 @@ struct RunStats {
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define DECONV_DETECT_FORK 1
+#endif
 
 namespace deconv {
 
-// The most threads a call may ask for: far more than any machine has cores, far fewer
-// than would exhaust the stack libgomp uses to start a team (1e5 threads crashed it).
+namespace detail {
+// Set in every child of fork() (a pthread_atfork handler registered when the core is
+// loaded): GNU OpenMP's thread pool does not survive fork, and a team started in the
+// child waits forever for the parent's threads, so forked children run on one thread.
+inline volatile std::sig_atomic_t forked_child = 0;
+#ifdef DECONV_DETECT_FORK
+inline void on_fork_child() { forked_child = 1; }
+inline const bool fork_handler_registered =
+    pthread_atfork(nullptr, nullptr, on_fork_child) == 0;
+#endif
+}  // namespace detail
+
+// Whether this process is a fork() child of the one that loaded the core (then every
+// call runs on one thread).
+inline bool in_forked_child() {
+#ifdef DECONV_DETECT_FORK
+  (void)detail::fork_handler_registered;  // used, so never left uninitialized
+#endif
+  return detail::forked_child != 0;
+}
+
+// The most threads a call may ask for: OpenMP's thread limit, capped at 1024 (GNU
+// OpenMP sizes a team's start-up data on the stack, and a huge team overflows it).
 inline int thread_limit() {
 #ifdef _OPENMP
-  const int omp_limit = omp_get_thread_limit();
-  return omp_limit < 1024 ? omp_limit : 1024;
+  return std::max(1, std::min(1024, omp_get_thread_limit()));
 #else
   return 1;
 #endif
 }
 
-// `requested` threads, or OpenMP's default when it is 0 or less.
+// `requested` threads, or OpenMP's default when it is 0 or less; at most thread_limit(),
+// and 1 in a forked child.
 inline int resolve_threads(int requested) {
 #ifdef _OPENMP
-  return requested > 0 ? requested : omp_get_max_threads();
+  if (in_forked_child()) return 1;
+  const int n = requested > 0 ? requested : omp_get_max_threads();
+  return std::max(1, std::min(n, thread_limit()));
 #else
   (void)requested;
   return 1;

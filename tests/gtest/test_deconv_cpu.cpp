@@ -321,7 +321,7 @@ TEST(DeconvCpu, InterruptStopsForwardWithTwoThreads) {
 }
 
 TEST(DeconvCpu, InterruptBetweenTilesStopsForwardAndBackward) {
-  // workspace 0: one input position per tile, so the check also runs inside a unit.
+  // workspace 0: one input position per tile, many chunks.
   const Case c = make_case(Layout::NHWC, 1, 1, 2, 2, {6, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1},
                            {0, 0}, false, 0);
   const Geometry g = infer_geometry(c.params(), c.data_shape());
@@ -332,15 +332,17 @@ TEST(DeconvCpu, InterruptBetweenTilesStopsForwardAndBackward) {
   const Context cpu;
   RunOptions opts;
   int calls = 0;
-  opts.interrupted = [&calls]() { return ++calls >= 5; };
+  // Polls are time-throttled (InterruptPoll::kInterval), so a short run polls once, at
+  // its end; test_interrupts.cpp times the polls of long runs.
+  opts.interrupted = [&calls]() { return ++calls >= 1; };
   EXPECT_THROW(deconvolution_forward<float>(cpu, g, x.data(), w.data(), nullptr, y.data(), opts),
                Interrupted);
-  EXPECT_EQ(calls, 5);  // stops at the first true
+  EXPECT_EQ(calls, 1);  // stops at the first true
   calls = 0;
   EXPECT_THROW(deconvolution_backward<float>(cpu, g, dy.data(), x.data(), w.data(), gx.data(),
                                              gw.data(), nullptr, opts),
                Interrupted);
-  EXPECT_EQ(calls, 5);
+  EXPECT_EQ(calls, 1);
 }
 
 TEST(DeconvCpu, InterruptCallbackReturningFalseIsPolled) {
@@ -357,7 +359,7 @@ TEST(DeconvCpu, InterruptCallbackReturningFalseIsPolled) {
     return false;
   };
   deconvolution_forward<double>(cpu, g, in.x.data(), in.w.data(), in.b.data(), y.data(), opts);
-  EXPECT_GE(calls, 3);
+  EXPECT_GE(calls, 1);  // at least the end-of-run poll (more only on a run of over 10 ms)
   EXPECT_TRUE(close("out", y, r.forward(in.x, in.w, &in.b)));
 }
 

@@ -10,11 +10,18 @@
 // Channels-last layouts use the transposed GEMMs, so no data is reordered.
 // Groups of one input channel (depthwise) skip the GEMM, whose inner dimension would be
 // 1: the direct path forms each product where col2im / im2col would move it.
+// Interrupts: the calling thread polls the callback (InterruptPoll) between chunks and
+// groups, between sub-blocks of the GEMMs and every kPollWork values moved in the other
+// loops, and once more at the end; the other threads then skip their remaining work,
+// and the call throws Interrupted after its threads have joined.
 #include "core/cpu/deconv_cpu.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <exception>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "core/cpu/gemm.h"
@@ -53,6 +60,10 @@ struct Plan {
   bool pack;              // channels-first chunks of several samples need X packed
   int64_t buffer_elems;   // per worker
 };
+
+// Values moved (or products formed) between polls in the loops other than GEMMs: a few
+// tens of microseconds of work, so a poll's clock read costs well under 1 %.
+constexpr int64_t kPollWork = int64_t(1) << 16;
 
 // Below this many flops a call runs on one thread.
 constexpr double kSerialFlops = 4096;
@@ -120,27 +131,81 @@ struct Chunk {
   int64_t width() const { return nb * ts; }
 };
 
-// Calls fn(chunk) for every chunk, checking for interrupts between chunks.
+// Calls fn(chunk) for every chunk, polling for interrupts between chunks; stops early
+// once one was seen (the caller's poll.finish() then throws).
 template <class Fn>
-void for_each_chunk(const Plan& p, const RunOptions& opts, Fn&& fn) {
+void for_each_chunk(const Plan& p, InterruptPoll& poll, Fn&& fn) {
   for (int64_t n0 = 0; n0 < p.N; n0 += p.nb) {
     const int64_t nb = std::min(p.nb, p.N - n0);
     for (int64_t s0 = 0; s0 < p.S; s0 += p.tile) {
-      throw_if_interrupted(opts);
+      if (poll.poll()) return;
       fn(Chunk{n0, nb, s0, std::min(p.tile, p.S - s0)});
     }
   }
 }
 
+// Counts work done by one thread and polls once per kPollWork units of it.
+class WorkPoll {
+ public:
+  explicit WorkPoll(InterruptPoll& poll) : poll_(poll) {}
+  // Adds `work` units; true once an interrupt was seen.
+  bool add(int64_t work) {
+    done_ += work;
+    if (done_ < kPollWork) return false;
+    done_ = 0;
+    return poll_.poll();
+  }
+
+ private:
+  InterruptPoll& poll_;
+  int64_t done_ = 0;
+};
+
+// What the threads of one parallel region share for their barriers: arrivals counted,
+// so that the calling thread can wait for the others while polling for interrupts (on
+// a busy machine a thread may lag behind by a large part of a GEMM), and whether a
+// thread failed (then it may skip barriers, and no one waits for it).
+struct TeamSync {
+  InterruptPoll* poll;
+  std::atomic<int64_t> arrived{0};
+  std::atomic<bool> failed{false};
+
+  explicit TeamSync(InterruptPoll* p) : poll(p) {}
+  // Thread 0 (the caller): until `target` arrivals, poll, pause, then nap.
+  void wait_for(int64_t target) {
+    for (int spins = 0; arrived.load(std::memory_order_acquire) < target &&
+                        !failed.load(std::memory_order_relaxed);
+         ++spins) {
+      poll->poll();
+      if (spins < 2000) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#else
+        std::this_thread::yield();
+#endif
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+    }
+  }
+};
+
 // The threads sharing one chunk-and-group's work: this one is `tid` of `nt`.
 struct Team {
   int tid, nt;
+  TeamSync* sync = nullptr;          // needed when nt > 1
+  mutable int64_t barriers = 0;      // barriers this thread has passed
+
   // [begin, end) of this thread's share of `total` items.
   std::pair<int64_t, int64_t> share(int64_t total) const {
     return {total * tid / nt, total * (tid + 1) / nt};
   }
+  // Every thread arrives before thread 0 enters OpenMP's barrier, which then opens at
+  // once: thread 0 waits in TeamSync::wait_for instead, polling.
   void barrier() const {
     if (nt > 1) {
+      sync->arrived.fetch_add(1, std::memory_order_acq_rel);
+      if (tid == 0) sync->wait_for(++barriers * nt);
 #pragma omp barrier
     }
   }
@@ -148,28 +213,40 @@ struct Team {
 
 // Runs fn(group, team, worker) for every group: whole groups in parallel when the plan
 // says so, else each group by a team of all threads. Exceptions are caught per thread
-// (so no thread misses a barrier) and the first is rethrown on the caller.
+// (so no thread misses a barrier) and the first is rethrown on the caller. Groups not
+// started when an interrupt is seen are skipped. Each region ends with a Team barrier,
+// so that the caller polls while the others finish.
 template <class Fn>
-void for_each_group(const Plan& p, Fn&& fn) {
+void for_each_group(const Plan& p, InterruptPoll& poll, Fn&& fn) {
   std::exception_ptr error;
   std::mutex error_mutex;
-  auto guarded = [&](auto&& f) {
+  auto guarded = [&](TeamSync& sync, auto&& f) {
     try {
       f();
     } catch (...) {
+      sync.failed.store(true, std::memory_order_relaxed);
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
     }
   };
   if (p.group_parallel) {
-#pragma omp parallel for num_threads(p.threads) schedule(dynamic, 1)
-    for (int64_t gi = 0; gi < p.G; ++gi) guarded([&] { fn(gi, Team{0, 1}, thread_id()); });
+    TeamSync sync(&poll);
+#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
+    {
+#pragma omp for schedule(dynamic, 1) nowait
+      for (int64_t gi = 0; gi < p.G; ++gi) {
+        if (!poll.poll()) guarded(sync, [&] { fn(gi, Team{0, 1}, thread_id()); });
+      }
+      Team{thread_id(), team_size(), &sync}.barrier();
+    }
   } else {
-    for (int64_t gi = 0; gi < p.G && !error; ++gi) {
-#pragma omp parallel num_threads(p.threads)
+    for (int64_t gi = 0; gi < p.G && !error && !poll.poll(); ++gi) {
+      TeamSync sync(&poll);
+#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
       {
-        const Team team{thread_id(), team_size()};
-        guarded([&] { fn(gi, team, 0); });
+        const Team team{thread_id(), team_size(), &sync};
+        guarded(sync, [&] { fn(gi, team, 0); });
+        team.barrier();
       }
     }
   }
@@ -181,6 +258,7 @@ struct Kernel {
   const Geometry& g;
   const Plan& p;
   GemmBackend backend;
+  InterruptPoll* poll;  // polled between blocks of work; stop once it reports
 
   // X of group gi for the chunk: (Cg x width) channels-first, packed by the team when
   // the chunk holds several samples (then the team must meet at a barrier before using
@@ -230,10 +308,12 @@ struct Kernel {
   // Direct forward of group gi (one input channel): y += w[f, tap] * x over the runs.
   void direct_forward(const Chunk& c, int64_t gi, const std::vector<Run>& runs, const T* data,
                       const T* w, T* out) const {
+    WorkPoll work(*poll);
     for (int64_t n = 0; n < c.nb; ++n) {
       const auto [xo, xs] = x_at(c, n, gi);
       for (int64_t f = 0; f < p.Fg; ++f) {
         for (const Run& r : runs) {
+          if (work.add(r.count)) return;
           const auto [yo, ys] = y_at(c, n, gi, f, r.o);
           const T wv = w[w_index(f, r.tap)];
           const T* x = data + xo + r.s * xs;
@@ -249,12 +329,14 @@ struct Kernel {
   void direct_backward(const Chunk& c, int64_t gi, const std::vector<Run>& runs,
                        const T* out_grad, const T* data, const T* w, T* data_grad,
                        T* dw) const {
+    WorkPoll work(*poll);
     for (int64_t n = 0; n < c.nb; ++n) {
       const auto [xo, xs] = x_at(c, n, gi);
       if (data_grad)
         for (int64_t j = 0; j < c.ts; ++j) data_grad[xo + j * xs] = T(0);
       for (int64_t f = 0; f < p.Fg; ++f) {
         for (const Run& r : runs) {
+          if (work.add(r.count)) return;
           const auto [yo, ys] = y_at(c, n, gi, f, r.o);
           const T* dy = out_grad + yo;
           if (data_grad) {
@@ -280,9 +362,11 @@ struct Kernel {
   void transfer(const Chunk& c, int64_t gi, const std::vector<Run>& runs, T* cols, T* y_out,
                 const T* y_in, bool scatter, const Team& team) const {
     const int64_t sw = g.stride[2], width = c.width();
+    WorkPoll work(*poll);
     if (!g.channels_last) {
       const auto [b, e] = team.share(c.nb * p.Fg);
       for (int64_t i = b; i < e; ++i) {
+        if (work.add(p.K * c.ts)) return;
         const int64_t n = i / p.Fg, f = i % p.Fg;
         const int64_t plane = ((c.n0 + n) * p.F + gi * p.Fg + f) * p.So;
         T* col = cols + f * p.K * width + n * c.ts;
@@ -304,10 +388,17 @@ struct Kernel {
       if (f0 == f1) return;
       for (int64_t n = 0; n < c.nb; ++n) {
         T* rows = cols + n * c.ts * p.FgK;
-        if (!scatter)
-          for (int64_t i = 0; i < c.ts * p.K; ++i) std::fill(rows + i * p.Fg + f0, rows + i * p.Fg + f1, T(0));
+        if (!scatter) {  // in blocks of rows, polling between them: a tile may be large
+          const int64_t total = c.ts * p.K, block = std::max<int64_t>(1, kPollWork / (f1 - f0));
+          for (int64_t i0 = 0; i0 < total; i0 += block) {
+            if (work.add(kPollWork)) return;
+            for (int64_t i = i0; i < std::min(total, i0 + block); ++i)
+              std::fill(rows + i * p.Fg + f0, rows + i * p.Fg + f1, T(0));
+          }
+        }
         const int64_t base = (c.n0 + n) * p.So * p.F + gi * p.Fg;
         for (const Run& r : runs) {
+          if (work.add(r.count * (f1 - f0))) return;
           for (int64_t j = 0; j < r.count; ++j) {
             T* cr = rows + (r.s + j) * p.FgK + r.tap * p.Fg;
             if (scatter) {
@@ -324,18 +415,24 @@ struct Kernel {
   }
 };
 
-// Fills the output with the bias (or zeros) before the columns are added.
+// Fills the output with the bias (or zeros) before the columns are added, in blocks of
+// rows (a filter's plane channels-first, a position's filters channels-last) of about
+// kPollWork values, polling between them.
 template <typename T>
-void init_output(const Geometry& g, const Plan& p, const T* bias, T* out) {
+void init_output(const Geometry& g, const Plan& p, const T* bias, T* out, InterruptPoll& poll) {
+  const int64_t len = g.channels_last ? p.F : p.So;
+  const int64_t rows = p.N * (g.channels_last ? p.So : p.F);
+  const int64_t block = std::max<int64_t>(1, kPollWork / std::max<int64_t>(len, 1));
+  const int64_t blocks = (rows + block - 1) / block;
 #pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
-  for (int64_t n = 0; n < p.N; ++n) {
-    T* o = out + n * p.F * p.So;
-    if (!bias) {
-      std::fill_n(o, p.F * p.So, T(0));
-    } else if (!g.channels_last) {
-      for (int64_t f = 0; f < p.F; ++f) std::fill_n(o + f * p.So, p.So, bias[f]);
-    } else {
-      for (int64_t i = 0; i < p.So; ++i) std::copy_n(bias, p.F, o + i * p.F);
+  for (int64_t bi = 0; bi < blocks; ++bi) {
+    if (poll.poll()) continue;
+    const int64_t r1 = std::min(rows, (bi + 1) * block);
+    for (int64_t r = bi * block; r < r1; ++r) {
+      T* o = out + r * len;
+      if (!bias) std::fill_n(o, len, T(0));
+      else if (!g.channels_last) std::fill_n(o, len, bias[r % p.F]);
+      else std::copy_n(bias, len, o);
     }
   }
 }
@@ -346,15 +443,16 @@ template <typename T>
 void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
              const RunOptions& opts, RunStats* stats) {
   const Plan p = make_plan(g, sizeof(T), opts, false);
-  const Kernel<T> k{g, p, gemm_backend<T>()};
+  InterruptPoll poll(opts);
+  const Kernel<T> k{g, p, gemm_backend<T>(), &poll};
   const SerialBlas serial_blas;
   const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
   report(p, sizeof(T), stats);
-  init_output(g, p, bias, out);
-  for_each_chunk(p, opts, [&](const Chunk& c) {
+  init_output(g, p, bias, out, poll);
+  for_each_chunk(p, poll, [&](const Chunk& c) {
     const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
     const int64_t width = c.width();
-    for_each_group(p, [&](int64_t gi, const Team& team, int worker) {
+    for_each_group(p, poll, [&](int64_t gi, const Team& team, int worker) {
       const T* w = weight + gi * p.Cg * p.FgK;
       if (p.direct) {
         k.direct_forward(c, gi, runs, data, w, out);
@@ -365,15 +463,16 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
       if (p.pack) team.barrier();
       if (!g.channels_last) {
         gemm_part<T>(team.tid, team.nt, true, false, p.FgK, width, p.Cg, w, p.FgK, x.first,
-                     x.second, T(0), cols, width, k.backend);
+                     x.second, T(0), cols, width, k.backend, &poll);
       } else {
         gemm_part<T>(team.tid, team.nt, false, false, width, p.FgK, p.Cg, x.first, x.second, w,
-                     p.FgK, T(0), cols, p.FgK, k.backend);
+                     p.FgK, T(0), cols, p.FgK, k.backend, &poll);
       }
       team.barrier();
       k.transfer(c, gi, runs, cols, out, nullptr, true, team);
     });
   });
+  poll.finish();
 }
 
 template <typename T>
@@ -381,16 +480,17 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
               T* data_grad, T* weight_grad, T* bias_grad, const RunOptions& opts,
               RunStats* stats) {
   const Plan p = make_plan(g, sizeof(T), opts, true);
+  InterruptPoll poll(opts);
   if (data_grad || weight_grad) {
-    const Kernel<T> k{g, p, gemm_backend<T>()};
+    const Kernel<T> k{g, p, gemm_backend<T>(), &poll};
     const SerialBlas serial_blas;
     const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
     report(p, sizeof(T), stats);
     if (weight_grad) std::fill_n(weight_grad, p.C * p.FgK, T(0));
-    for_each_chunk(p, opts, [&](const Chunk& c) {
+    for_each_chunk(p, poll, [&](const Chunk& c) {
       const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
       const int64_t width = c.width();
-      for_each_group(p, [&](int64_t gi, const Team& team, int worker) {
+      for_each_group(p, poll, [&](int64_t gi, const Team& team, int worker) {
         const T* w = weight + gi * p.Cg * p.FgK;
         T* dw = weight_grad ? weight_grad + gi * p.Cg * p.FgK : nullptr;
         if (p.direct) {
@@ -407,23 +507,24 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
         if (data_grad) {
           if (g.channels_last) {
             gemm_part<T>(team.tid, team.nt, false, true, width, p.Cg, p.FgK, cols, p.FgK, w, p.FgK,
-                         T(0), data_grad + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C, k.backend);
+                         T(0), data_grad + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C, k.backend,
+                         &poll);
           } else if (!p.pack) {
             gemm_part<T>(team.tid, team.nt, false, false, p.Cg, width, p.FgK, w, p.FgK, cols,
                          width, T(0), data_grad + (c.n0 * p.C + gi * p.Cg) * p.S + c.s0, p.S,
-                         k.backend);
+                         k.backend, &poll);
           } else {
             gemm_part<T>(team.tid, team.nt, false, false, p.Cg, width, p.FgK, w, p.FgK, cols,
-                         width, T(0), dxpack, width, k.backend);
+                         width, T(0), dxpack, width, k.backend, &poll);
           }
         }
         if (dw) {
           if (g.channels_last) {
             gemm_part<T>(team.tid, team.nt, true, false, p.Cg, p.FgK, width, x.first, x.second,
-                         cols, p.FgK, T(1), dw, p.FgK, k.backend);
+                         cols, p.FgK, T(1), dw, p.FgK, k.backend, &poll);
           } else {
             gemm_part<T>(team.tid, team.nt, false, true, p.Cg, p.FgK, width, x.first, x.second,
-                         cols, width, T(1), dw, p.FgK, k.backend);
+                         cols, width, T(1), dw, p.FgK, k.backend, &poll);
           }
         }
         if (data_grad && p.pack) {
@@ -433,9 +534,12 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
       });
     });
   }
-  if (bias_grad) {
+  if (bias_grad && !poll.stopped()) {
+    // One poll per filter when its sum is long (each reads N * So values).
+    const bool long_sums = p.N * p.So >= kPollWork / 16;
 #pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
     for (int64_t f = 0; f < p.F; ++f) {
+      if (long_sums && poll.poll()) continue;
       double acc = 0;
       for (int64_t n = 0; n < p.N; ++n) {
         if (!g.channels_last) {
@@ -449,6 +553,7 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
       bias_grad[f] = static_cast<T>(acc);
     }
   }
+  poll.finish();
 }
 
 template void forward<float>(const Geometry&, const float*, const float*, const float*, float*,

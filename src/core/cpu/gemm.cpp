@@ -10,7 +10,9 @@
 #endif
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -214,31 +216,87 @@ SerialBlas::~SerialBlas() {
   if (old_ > 0) blas().set_threads(old_);
 }
 
+namespace {
+
+// Our AVX-512 GEMM polls between its own blocks of rows, at no cost. Other backends are
+// called on sub-blocks of about kBlockFlopBytes / sizeof(T) flops (2^31 in float: tens of
+// ms), cut first along k in multiples of kSlab (no deeper than those backends' own
+// k-blocks, so nothing is added), then along n in panels of kPanelBytes and along m, not
+// below kMinRows rows: each n-block packs its part of op(A) again, each m-block its part
+// of op(B), a cost of about 1/(2 * rows) packed values per flop.
+constexpr double kBlockFlopBytes = double(int64_t(1) << 33);
+constexpr int64_t kSlab = 512;
+constexpr int64_t kPanelBytes = 8192;
+constexpr int64_t kMinRows = 2048;
+
+int64_t round_up(double v, int64_t step) {
+  return static_cast<int64_t>(std::ceil(v / static_cast<double>(step))) * step;
+}
+
+bool poll_stops(void* poll) { return static_cast<InterruptPoll*>(poll)->poll(); }
+
+template <typename T>
+void gemm_blocks(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
+                 const T* b, int64_t ldb, T beta, T* c, int64_t ldc, GemmBackend backend,
+                 InterruptPoll& poll) {
+  const double target = kBlockFlopBytes / sizeof(T);
+  auto flops = [](int64_t mm, int64_t nn, int64_t kk) { return 2.0 * mm * nn * kk; };
+  int64_t kb = k, nb = n, mb = m;
+  if (flops(mb, nb, kb) > target)
+    kb = std::min(k, std::max(kSlab, round_up(target / flops(mb, nb, 1), kSlab)));
+  const int64_t panel = kPanelBytes / static_cast<int64_t>(sizeof(T));
+  if (flops(mb, nb, kb) > target)
+    nb = std::min(n, std::max(panel, round_up(target / flops(mb, 1, kb), panel)));
+  if (flops(mb, nb, kb) > target)
+    mb = std::min(m, std::max(kMinRows, round_up(target / flops(1, nb, kb), 1)));
+  // n outermost and k next, as the AVX-512 GEMM loops; m-blocks reuse cached op(B).
+  for (int64_t j0 = 0; j0 < n; j0 += nb) {
+    for (int64_t p0 = 0; p0 < k; p0 += kb) {
+      for (int64_t i0 = 0; i0 < m; i0 += mb) {
+        if (poll.poll()) return;
+        const T* ab = ta ? a + p0 * lda + i0 : a + i0 * lda + p0;
+        const T* bb = tb ? b + j0 * ldb + p0 : b + p0 * ldb + j0;
+        gemm<T>(ta, tb, std::min(mb, m - i0), std::min(nb, n - j0), std::min(kb, k - p0), T(1),
+                ab, lda, bb, ldb, p0 == 0 ? beta : T(1), c + i0 * ldc + j0, ldc, backend);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 template <typename T>
 void gemm_part(int part, int parts, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a,
                int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc,
-               GemmBackend backend) {
-  if (parts <= 1) {
-    gemm<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc, backend);
-    return;
-  }
-  if (m >= n) {  // blocks of rows of C: rows of op(A)
+               GemmBackend backend, InterruptPoll* poll) {
+  if (parts > 1 && m >= n) {  // blocks of rows of C: rows of op(A)
     const int64_t r0 = m * part / parts, r1 = m * (part + 1) / parts;
-    gemm<T>(ta, tb, r1 - r0, n, k, T(1), ta ? a + r0 : a + r0 * lda, lda, b, ldb, beta,
-            c + r0 * ldc, ldc, backend);
-  } else {       // blocks of columns of C: columns of op(B)
+    a = ta ? a + r0 : a + r0 * lda;
+    c += r0 * ldc;
+    m = r1 - r0;
+  } else if (parts > 1) {     // blocks of columns of C: columns of op(B)
     const int64_t c0 = n * part / parts, c1 = n * (part + 1) / parts;
-    gemm<T>(ta, tb, m, c1 - c0, k, T(1), a, lda, tb ? b + c0 * ldb : b + c0, ldb, beta, c + c0,
-            ldc, backend);
+    b = tb ? b + c0 * ldb : b + c0;
+    c += c0;
+    n = c1 - c0;
+  }
+  if (!poll || m <= 0 || n <= 0) {
+    gemm<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc, backend);
+  } else if (backend == GemmBackend::Avx512 && avx512_usable()) {
+#ifdef DECONV_HAVE_AVX512_GEMM
+    gemm_avx512<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc, poll_stops, poll);
+#endif
+  } else {
+    gemm_blocks<T>(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc, backend, *poll);
   }
 }
 
 template void gemm_part<float>(int, int, bool, bool, int64_t, int64_t, int64_t, const float*,
                                int64_t, const float*, int64_t, float, float*, int64_t,
-                               GemmBackend);
+                               GemmBackend, InterruptPoll*);
 template void gemm_part<double>(int, int, bool, bool, int64_t, int64_t, int64_t, const double*,
                                 int64_t, const double*, int64_t, double, double*, int64_t,
-                                GemmBackend);
+                                GemmBackend, InterruptPoll*);
 template bool gemm_backend_available<float>(GemmBackend);
 template bool gemm_backend_available<double>(GemmBackend);
 template GemmBackend gemm_backend<float>();

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/run_options.h"
+
 namespace deconv {
 namespace cpu {
 
@@ -37,11 +39,13 @@ class SerialBlas {
 };
 
 // Splits C = op(A) op(B) + beta C into `parts` blocks of rows or columns (never along
-// k, so blocks are independent) and computes block `part` on the calling thread.
+// k, so blocks are independent) and computes block `part` on the calling thread. With
+// `poll`, a large block is computed in sub-blocks of tens of ms, polling between them;
+// once poll reports an interrupt the rest is skipped (C is then left incomplete).
 template <typename T>
 void gemm_part(int part, int parts, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc,
-               GemmBackend backend);
+               GemmBackend backend, InterruptPoll* poll = nullptr);
 
 template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,

@@ -204,7 +204,8 @@ void micro_kernel(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int r
 
 template <typename T>
 void gemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
-                 int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+                 int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc,
+                 bool (*stop)(void*), void* stop_arg) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == T(0)) {
     for (int64_t i = 0; i < m; ++i)
@@ -224,6 +225,7 @@ void gemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, con
       const T beta_k = k0 == 0 ? beta : T(1);
       pack_b(tb, b, ldb, k0, kc, j0, ncols, bpack);
       for (int64_t i0 = 0; i0 < m; i0 += kMc) {
+        if (stop && stop(stop_arg)) return;
         const int64_t rows = std::min(kMc, m - i0);
         pack_a(ta, a, lda, i0, rows, k0, kc, apack);
         for (int64_t jp = 0; jp < ncols; jp += w) {
@@ -240,9 +242,11 @@ void gemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, con
 }
 
 template void gemm_avx512<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*,
-                                 int64_t, const float*, int64_t, float, float*, int64_t);
+                                 int64_t, const float*, int64_t, float, float*, int64_t,
+                                 bool (*)(void*), void*);
 template void gemm_avx512<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*,
-                                  int64_t, const double*, int64_t, double, double*, int64_t);
+                                  int64_t, const double*, int64_t, double, double*, int64_t,
+                                  bool (*)(void*), void*);
 
 }  // namespace cpu
 }  // namespace deconv

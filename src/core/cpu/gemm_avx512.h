@@ -10,9 +10,13 @@ namespace deconv {
 namespace cpu {
 
 // C = alpha * op(A) * op(B) + beta * C, all row-major; op(X) is X^T when trans_x.
+// With `stop`, stop(stop_arg) is called between blocks of rows (a millisecond or so of
+// work each) and the GEMM returns, C incomplete, once it returns true. (A plain function
+// pointer: this file's inline code must not be shared with other translation units.)
 template <typename T>
 void gemm_avx512(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha,
-                 const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
+                 const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc,
+                 bool (*stop)(void*) = nullptr, void* stop_arg = nullptr);
 
 }  // namespace cpu
 }  // namespace deconv

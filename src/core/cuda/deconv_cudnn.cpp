@@ -358,15 +358,21 @@ size_t workspace_limit(const Geometry& g) {
 }
 
 // Runs one op over the batch in chunks of at most chunk_samples(p) samples.
-// `run(descs, choice, ws, first_sample, samples)` issues the cuDNN call.
+// `run(descs, choice, ws, first_sample, samples)` issues the cuDNN call. Interrupts are
+// checked before the algorithm choice (timing every algorithm may take long) and before
+// each call; the workspace freed after a chunk (cudaFree waits for the device) keeps the
+// host no more than a chunk ahead, so these checks come while the work runs.
 template <class Op, class Run>
-void over_chunks(GpuContext& ctx, const Geometry& g, const Problem& p, Pointers whole, Run run) {
+void over_chunks(GpuContext& ctx, const Geometry& g, const Problem& p, Pointers whole,
+                 const RunOptions& opts, Run run) {
   const int64_t step = chunk_samples(p);
   for (int64_t n0 = 0; n0 < p.batch; n0 += step) {
     const int64_t nb = std::min(step, p.batch - n0);
     Descriptors d(p, nb);
+    throw_if_interrupted(opts);
     const Choice c = choose<Op>(ctx, p, d, whole, nb, g.cudnn_tune, workspace_limit(g));
     DeviceBuffer ws(c.workspace);
+    throw_if_interrupted(opts);
     run(d, c, ws, n0, nb);
   }
 }
@@ -374,14 +380,15 @@ void over_chunks(GpuContext& ctx, const Geometry& g, const Problem& p, Pointers 
 }  // namespace
 
 template <typename T>
-void cudnn_forward(GpuContext& ctx, const Geometry& g, const T* data, const T* weight, T* out) {
+void cudnn_forward(GpuContext& ctx, const Geometry& g, const T* data, const T* weight, T* out,
+                   const RunOptions& opts) {
   const Problem p = make_problem<T>(g);
   DeviceBuffer big_buffer = p.window.needed ? device_buffer<T>(g.batch * p.big_sample)
                                             : DeviceBuffer();
   T* big = p.window.needed ? big_buffer.as<T>() : out;
   const T one = 1, zero = 0;
   Pointers q{big, const_cast<T*>(data), const_cast<T*>(weight)};
-  over_chunks<BackwardDataOp>(ctx, g, p, q,
+  over_chunks<BackwardDataOp>(ctx, g, p, q, opts,
       [&](const Descriptors& d, const Choice& c, const DeviceBuffer& ws, int64_t n0, int64_t) {
         check(cudnnConvolutionBackwardData(
                   ctx.cudnn, &one, d.filter, weight, d.small, data + n0 * p.small_sample, d.conv,
@@ -396,7 +403,7 @@ void cudnn_forward(GpuContext& ctx, const Geometry& g, const T* data, const T* w
 
 template <typename T>
 void cudnn_backward(GpuContext& ctx, const Geometry& g, const T* out_grad, const T* data,
-                    const T* weight, T* data_grad, T* weight_grad) {
+                    const T* weight, T* data_grad, T* weight_grad, const RunOptions& opts) {
   if (!data_grad && !weight_grad) return;
   const Problem p = make_problem<T>(g);
   DeviceBuffer big_buffer;
@@ -411,7 +418,7 @@ void cudnn_backward(GpuContext& ctx, const Geometry& g, const T* out_grad, const
   const T one = 1, zero = 0;
   if (data_grad) {
     Pointers q{const_cast<T*>(big), data_grad, const_cast<T*>(weight)};
-    over_chunks<ForwardOp>(ctx, g, p, q,
+    over_chunks<ForwardOp>(ctx, g, p, q, opts,
         [&](const Descriptors& d, const Choice& c, const DeviceBuffer& ws, int64_t n0, int64_t) {
           check(cudnnConvolutionForward(
                     ctx.cudnn, &one, d.big, big + n0 * p.big_sample, d.filter, weight, d.conv,
@@ -423,7 +430,7 @@ void cudnn_backward(GpuContext& ctx, const Geometry& g, const T* out_grad, const
   if (weight_grad) {
     // FindEx may write the filter gradient while timing; it is overwritten afterwards.
     Pointers q{const_cast<T*>(big), const_cast<T*>(data), weight_grad};
-    over_chunks<BackwardFilterOp>(ctx, g, p, q,
+    over_chunks<BackwardFilterOp>(ctx, g, p, q, opts,
         [&](const Descriptors& d, const Choice& c, const DeviceBuffer& ws, int64_t n0, int64_t) {
           check(cudnnConvolutionBackwardFilter(
                     ctx.cudnn, &one, d.big, big + n0 * p.big_sample, d.small,
@@ -441,13 +448,13 @@ void clear_algorithm_cache() {
 }
 
 template void cudnn_forward<float>(GpuContext&, const Geometry&, const float*, const float*,
-                                   float*);
+                                   float*, const RunOptions&);
 template void cudnn_forward<double>(GpuContext&, const Geometry&, const double*, const double*,
-                                    double*);
+                                    double*, const RunOptions&);
 template void cudnn_backward<float>(GpuContext&, const Geometry&, const float*, const float*,
-                                    const float*, float*, float*);
+                                    const float*, float*, float*, const RunOptions&);
 template void cudnn_backward<double>(GpuContext&, const Geometry&, const double*, const double*,
-                                     const double*, double*, double*);
+                                     const double*, double*, double*, const RunOptions&);
 
 }  // namespace cuda
 }  // namespace deconv

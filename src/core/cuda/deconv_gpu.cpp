@@ -150,7 +150,7 @@ void forward_on_device(int device, const Geometry& g, const T* data, const T* we
   if (g.cudnn_off) {
     gemm_forward(ctx, cf, x, w, y, opts);
   } else {
-    cudnn_forward(ctx, cf, x, w, y);
+    cudnn_forward(ctx, cf, x, w, y, opts);
   }
   if (bias) add_bias(y, bias, g.batch, g.num_filter, g.out_size());
   if (g.channels_last) transpose_first_to_last(y, out, g.batch, g.num_filter, g.out_size());
@@ -174,7 +174,7 @@ void backward_on_device(int device, const Geometry& g, const T* out_grad, const 
   if (g.cudnn_off) {
     gemm_backward(ctx, cf, dy, x, w, dx, dw, opts);
   } else {
-    cudnn_backward(ctx, cf, dy, x, w, dx, dw);
+    cudnn_backward(ctx, cf, dy, x, w, dx, dw, opts);
   }
   if (g.channels_last && data_grad)
     transpose_first_to_last(dx, data_grad, g.batch, g.channels, g.in_size());
