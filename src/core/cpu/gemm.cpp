@@ -219,15 +219,15 @@ SerialBlas::~SerialBlas() {
 namespace {
 
 // Our AVX-512 GEMM polls between its own blocks of rows, at no cost. Other backends are
-// called on sub-blocks of about kBlockFlopBytes / sizeof(T) flops (2^31 in float: tens of
+// called on sub-blocks of about kBlockFlopBytes / sizeof(T) flops (2^29 in float: ~10
 // ms), cut first along k in multiples of kSlab (no deeper than those backends' own
 // k-blocks, so nothing is added), then along n in panels of kPanelBytes and along m, not
 // below kMinRows rows: each n-block packs its part of op(A) again, each m-block its part
 // of op(B), a cost of about 1/(2 * rows) packed values per flop.
-constexpr double kBlockFlopBytes = double(int64_t(1) << 33);
+constexpr double kBlockFlopBytes = double(int64_t(1) << 31);
 constexpr int64_t kSlab = 512;
 constexpr int64_t kPanelBytes = 8192;
-constexpr int64_t kMinRows = 2048;
+constexpr int64_t kMinRows = 512;
 
 int64_t round_up(double v, int64_t step) {
   return static_cast<int64_t>(std::ceil(v / static_cast<double>(step))) * step;
