@@ -139,7 +139,10 @@ SANITIZE_ALL ?= 0
 # By default the kernel suites run once, on the GEMM the process picks itself, and
 # test_gemm checks every backend's GEMM directly; their copies per backend
 # (eigen_gemm.*, blas_gemm.*, avx512_gemm.*) would double the time under ASan.
-SANITIZE_EXCLUDE := $(if $(filter 1,$(SANITIZE_ALL)),,-E '^(eigen|blas|avx512)_gemm\.')
+# The interrupt tests' one-big-chunk layers are timing tests sized for optimized code:
+# under ASan at -O1 each takes minutes, so they run only in the normal build.
+SANITIZE_EXCLUDE := -E '^($(if $(filter 1,$(SANITIZE_ALL)),,(eigen|blas|avx512)_gemm\.|)Interrupts\.OneBigChunk)'
+
 FUZZ_DIR ?= $(BUILD)/fuzz
 FUZZ_TARGETS := fuzz_params fuzz_attrs fuzz_kernel
 
