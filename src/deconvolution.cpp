@@ -26,12 +26,12 @@ template <typename T>
 struct Input {
   std::unique_ptr<float[]> store;
   const T* ptr = nullptr;
-  Input(SEXP x, int threads) {
+  Input(SEXP x, const RunOptions& opts) {
     if (Rf_isNull(x)) return;
     if constexpr (std::is_same<T, double>::value) {
       ptr = REAL(x);
     } else {
-      store = r::narrow(REAL(x), Rf_xlength(x), threads);
+      store = r::narrow(REAL(x), Rf_xlength(x), opts);
       ptr = store.get();
     }
   }
@@ -46,9 +46,9 @@ T* output_ptr(SEXP v) {
 }
 
 template <typename T>
-void finish_output(SEXP v, int threads) {
+void finish_output(SEXP v, const RunOptions& opts) {
   if constexpr (!std::is_same<T, double>::value)
-    if (!Rf_isNull(v)) r::widen_in_place(REAL(v), Rf_xlength(v), threads);
+    if (!Rf_isNull(v)) r::widen_in_place(REAL(v), Rf_xlength(v), opts);
 }
 
 // Checks the arrays and parameters of an eager call; returns the geometry.
@@ -64,19 +64,19 @@ Geometry call_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParams& p)
 template <typename T>
 void forward_as(const Geometry& g, SEXP data, SEXP weight, SEXP bias, SEXP out,
                 const Context& ctx, const RunOptions& opts) {
-  Input<T> x(data, opts.threads), w(weight, opts.threads), b(bias, opts.threads);
+  Input<T> x(data, opts), w(weight, opts), b(bias, opts);
   deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, output_ptr<T>(out), opts,
                            &r::last_run_stats());
-  finish_output<T>(out, opts.threads);
+  finish_output<T>(out, opts);
 }
 
 template <typename T>
 void backward_as(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight, SEXP dx, SEXP dw,
                  SEXP db, const Context& ctx, const RunOptions& opts) {
-  Input<T> dy(out_grad, opts.threads), x(data, opts.threads), w(weight, opts.threads);
+  Input<T> dy(out_grad, opts), x(data, opts), w(weight, opts);
   deconvolution_backward<T>(ctx, g, dy.ptr, x.ptr, w.ptr, output_ptr<T>(dx), output_ptr<T>(dw),
                             output_ptr<T>(db), opts, &r::last_run_stats());
-  for (SEXP v : {dx, dw, db}) finish_output<T>(v, opts.threads);
+  for (SEXP v : {dx, dw, db}) finish_output<T>(v, opts);
 }
 
 }  // namespace

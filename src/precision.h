@@ -4,27 +4,39 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
 #include "core/huge_pages.h"
+#include "core/run_options.h"
 
 namespace deconv {
 namespace r {
 
+// Values per pass between interrupt checks: a few ms of memory traffic, so a conversion
+// of a huge array still stops promptly (the check runs on the calling thread).
+constexpr int64_t kConvertBlock = int64_t(1) << 23;
+
 // Left uninitialized (no zero fill) so that huge pages can be advised before first touch.
-inline std::unique_ptr<float[]> narrow(const double* src, int64_t n, int threads) {
+inline std::unique_ptr<float[]> narrow(const double* src, int64_t n, const RunOptions& opts) {
   std::unique_ptr<float[]> out(new float[static_cast<size_t>(n)]);
   prefer_huge_pages(out.get(), static_cast<size_t>(n) * sizeof(float));
-#pragma omp parallel for num_threads(threads) if (threads > 1 && n > (1 << 16))
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(src[i]);
+  const int threads = opts.threads;
+  for (int64_t b = 0; b < n; b += kConvertBlock) {
+    if (b) throw_if_interrupted(opts);
+    const int64_t e = std::min(n, b + kConvertBlock);
+#pragma omp parallel for num_threads(threads) if (threads > 1 && e - b > (1 << 16))
+    for (int64_t i = b; i < e; ++i) out[i] = static_cast<float>(src[i]);
+  }
   return out;
 }
 
 // The first n floats stored in buf become n doubles, in place. Doubles [lo, hi) with
 // lo >= hi / 2 occupy bytes [8 lo, 8 hi), past the floats [lo, hi) they come from (bytes
 // below 4 hi), so each such half is widened in parallel, from the top half down.
-inline void widen_in_place(double* buf, int64_t n, int threads) {
+inline void widen_in_place(double* buf, int64_t n, const RunOptions& opts) {
+  const int threads = opts.threads;
   unsigned char* bytes = reinterpret_cast<unsigned char*>(buf);
   auto widen = [bytes](int64_t i) {
     float f;
@@ -35,8 +47,12 @@ inline void widen_in_place(double* buf, int64_t n, int threads) {
   int64_t hi = n;
   while (hi > (int64_t(1) << 14)) {
     const int64_t lo = (hi + 1) / 2;
+    for (int64_t b = lo; b < hi; b += kConvertBlock) {  // any order within the half
+      if (b > lo || hi - lo >= kConvertBlock) throw_if_interrupted(opts);
+      const int64_t e = std::min(hi, b + kConvertBlock);
 #pragma omp parallel for num_threads(threads) if (threads > 1)
-    for (int64_t i = lo; i < hi; ++i) widen(i);
+      for (int64_t i = b; i < e; ++i) widen(i);
+    }
     hi = lo;
   }
   for (int64_t i = hi; i-- > 0;) widen(i);  // the small rest, top down
