@@ -181,10 +181,14 @@ Context context_from_r(SEXP device, SEXP device_id) {
   } else if (d != "cpu") {
     bad("ctx", "expected device \"cpu\" or \"gpu\", got " + describe(device));
   }
+  c.device_id = device_id_from_r(device_id);
+  return c;
+}
+
+int device_id_from_r(SEXP device_id) {
   const int64_t id = int_from_r(device_id, "ctx", 0);
   if (id < 0 || id > INT_MAX) bad("ctx", "expected a device number from 0, got " + number_text(static_cast<double>(id)));
-  c.device_id = static_cast<int>(id);
-  return c;
+  return static_cast<int>(id);
 }
 
 DeconvParams params_from_r(SEXP list) {

@@ -39,7 +39,8 @@ bool is_float32(SEXP dtype);
 // A thread count in [0, thread_limit()] (0: OpenMP's default).
 int threads_from_r(SEXP x, const char* arg);
 
-// Device ("cpu" or "gpu") and device number.
+// A device number (0 to INT_MAX), and a device ("cpu" or "gpu") with its number.
+int device_id_from_r(SEXP device_id);
 Context context_from_r(SEXP device, SEXP device_id);
 
 // DeconvParams from the named list the R functions build (MXNet's underscore names).

@@ -94,12 +94,12 @@ cuda::DeviceArray new_array(const cuda::DeviceArray& like, const Shape& shape) {
 extern "C" SEXP C_gpu_put(SEXP x, SEXP dtype, SEXP device) {
   return r::entry([&]() -> SEXP {
     const bool f32 = r::is_float32(dtype);
-    const Context ctx = r::context_from_r(r::scalar_string("gpu"), device);
+    const int id = r::device_id_from_r(device);
     r::check_double_array(x, "x");
     const Shape shape = r::shape_of(x);
     r::check_r_dims(shape, "x");
-    cuda::require_device(ctx.device_id);
-    return wrap_array(cuda::device_upload(ctx.device_id, REAL(x), Rf_xlength(x), f32), shape);
+    cuda::require_device(id);
+    return wrap_array(cuda::device_upload(id, REAL(x), Rf_xlength(x), f32), shape);
   });
 }
 
@@ -203,11 +203,11 @@ extern "C" SEXP C_gpu_benchmark(SEXP data_dim, SEXP params, SEXP dtype, SEXP dev
     const DeconvParams p = r::params_from_r(params);
     const Geometry g = infer_geometry(p, r::tuple_from_r(data_dim, "data"));
     const bool f32 = r::is_float32(dtype);
-    const Context ctx = r::context_from_r(r::scalar_string("gpu"), device);
+    const int id = r::device_id_from_r(device);
     const int64_t n = r::int_from_r(reps, "reps", 20);
     if (n < 1 || n > 100000) throw ParamError("reps", "expected a whole number in [1, 100000]");
     const bool bwd = r::bool_from_r(backward, "backward", false);
-    return r::scalar_real(cuda::benchmark_ms(ctx.device_id, g, f32, !p.no_bias, bwd, static_cast<int>(n)));
+    return r::scalar_real(cuda::benchmark_ms(id, g, f32, !p.no_bias, bwd, static_cast<int>(n)));
   });
 }
 

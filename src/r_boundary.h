@@ -118,8 +118,8 @@ SEXP new_vector(SEXPTYPE type, R_xlen_t n, const char* arg);
 SEXP scalar_real(double v);
 SEXP scalar_int(int v);
 SEXP scalar_lgl(bool v);
-SEXP scalar_string(const std::string& s);  // "" becomes NA when na_if_empty
-SEXP scalar_string_or_na(const std::string& s);
+SEXP scalar_string(const std::string& s);
+SEXP scalar_string_or_na(const std::string& s);  // "" becomes NA
 
 // Sets attribute `name` of x to value (both kept).
 void set_attr(SEXP x, SEXP name, SEXP value);
