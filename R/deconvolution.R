@@ -15,6 +15,17 @@
 #' rule applies to the `adj` you give). Unlike MXNet's CPU operator, all five layouts
 #' and 3D dilation work here.
 #'
+#' A tuple argument of one value stands for every spatial dimension, as in torch and
+#' keras: with 4-dimensional (2D) data `kernel = 4, stride = 2` means
+#' `kernel = c(4, 4), stride = c(2, 2)`. The data's rank sets the dimensionality when
+#' `kernel` has one value; otherwise `kernel`'s length does, and the other tuples have one
+#' value or one per dimension. (In [mx.symbol.Deconvolution()], where no data is known,
+#' `kernel`'s length always sets it, as in MXNet.)
+#'
+#' Data in another program's order (torch's `c(N, C, H, W)`, keras's `c(N, H, W, C)`,
+#' [png::readPNG()]'s `H x W x C`) that does not fit the weight gives an error naming
+#' the [from_layout()] call that converts it.
+#'
 #' The underscore spellings MXNet scripts use (`num_filter`, `target_shape`, `no_bias`,
 #' `num_group`, `cudnn_tune`, `cudnn_off`) are accepted through `...`.
 #'
@@ -22,14 +33,18 @@
 #' @param weight Weight array, `dim` the reverse of MXNet's `(C, num.filter/num.group,
 #'   kernel...)` (for NHWC/NDHWC: `(C, kernel..., num.filter/num.group)`).
 #' @param bias Bias vector of length `num.filter`; required when `no.bias = FALSE`.
-#' @param kernel Kernel size, in R order: `c(kw)`, `c(kw, kh)` or `c(kw, kh, kd)`.
-#' @param stride Stride of the corresponding convolution, R order (default 1).
-#' @param dilate Dilation, R order (default 1).
-#' @param pad Zero padding of the corresponding convolution, R order (default 0).
-#' @param adj Extra output size at the end of each dimension, R order (default 0);
-#'   must be smaller than `stride`.
-#' @param target.shape Output spatial size, R order (`c(W, H)`); overrides `pad` and
-#'   `adj` when any entry is non-zero.
+#' @param kernel Kernel size, in R order: `c(kw)`, `c(kw, kh)` or `c(kw, kh, kd)`; one
+#'   value for a square (cubic) kernel of the data's dimensionality (`kernel = 4` with
+#'   4-dimensional data is `c(4, 4)`).
+#' @param stride Stride of the corresponding convolution, R order (default 1); one value
+#'   stands for every spatial dimension, as for the other tuples below.
+#' @param dilate Dilation, R order (default 1), or one value for all dimensions.
+#' @param pad Zero padding of the corresponding convolution, R order (default 0), or one
+#'   value for all dimensions.
+#' @param adj Extra output size at the end of each dimension, R order (default 0), or one
+#'   value for all; must be smaller than `stride`.
+#' @param target.shape Output spatial size, R order (`c(W, H)`), or one value for all
+#'   dimensions; overrides `pad` and `adj` when any entry is non-zero.
 #' @param num.filter Number of output channels.
 #' @param num.group Number of groups (channels and filters are split into this many).
 #' @param workspace Temporary memory bound in MB for the CPU kernel.
@@ -65,10 +80,11 @@ deconvolution <- function(data, weight, bias = NULL, kernel, stride = NULL, dila
                           ctx = "cpu", ...) {
   call <- sys.call()
   params <- collect_params(environment(), list(...), call)
-  inputs <- eager_inputs(data, weight, bias, call)
+  inputs <- eager_inputs(data, weight, bias, params, call)
   ctx <- parse_ctx(ctx, call)
-  cpp_deconvolution(inputs$data, inputs$weight, inputs$bias, params, dtype, ctx$device,
-                    ctx$id, threads_option(call), call = call)
+  with_layout_hint(cpp_deconvolution(inputs$data, inputs$weight, inputs$bias, params, dtype,
+                                     ctx$device, ctx$id, threads_option(call), call = call),
+                   dim(inputs$data), dim(inputs$weight) %||% NA, params, call)
 }
 
 #' Gradients of a transposed convolution
@@ -96,18 +112,23 @@ deconvolution_backward <- function(out.grad, data, weight, bias = NULL, kernel, 
                                    name = NULL, dtype = "float64", ctx = "cpu", ...) {
   call <- sys.call()
   params <- collect_params(environment(), list(...), call)
-  inputs <- eager_inputs(data, weight, bias, call)
+  inputs <- eager_inputs(data, weight, bias, params, call)
   if (missing(out.grad)) deconv_abort("out.grad", "required: the output's gradient", call = call)
   out.grad <- as_numeric_array(out.grad, "out.grad", call)
   ctx <- parse_ctx(ctx, call)
-  cpp_deconvolution_backward(out.grad, inputs$data, inputs$weight, inputs$bias, params,
-                             dtype, ctx$device, ctx$id, threads_option(call), TRUE, TRUE,
-                             call = call)
+  with_layout_hint(cpp_deconvolution_backward(out.grad, inputs$data, inputs$weight,
+                                              inputs$bias, params, dtype, ctx$device, ctx$id,
+                                              threads_option(call), TRUE, TRUE, call = call),
+                   dim(inputs$data), dim(inputs$weight) %||% NA, params, call)
 }
 
-eager_inputs <- function(data, weight, bias, call) {
+eager_inputs <- function(data, weight, bias, params, call) {
   if (missing(data)) deconv_abort("data", "required: the input array", call = call)
   if (missing(weight)) deconv_abort("weight", "required: the kernel weights", call = call)
+  # A matrix may be a grey image as png::readPNG() returns it.
+  if (length(dim(data)) == 2 && is.numeric(data) && is.numeric(weight)) {
+    layout_hint_abort(dim(data), dim(weight) %||% NA, params, call)
+  }
   list(data = as_numeric_array(data, "data", call, ranks = 3:5),
        weight = as_numeric_array(weight, "weight", call),
        bias = if (!is.null(bias)) as_numeric_array(bias, "bias", call))

@@ -23,9 +23,12 @@ deconvolution_shape <- function(data, kernel, stride = NULL, dilate = NULL, pad 
   params <- collect_params(environment(), list(...), call)
   if (missing(data)) deconv_abort("data", "required: the data's dims or an array", call = call)
   dims <- if (!is.null(dim(data))) dim(data) else data
+  # A matrix may be a grey image as png::readPNG() returns it.
+  if (length(dim(data)) == 2) layout_hint_abort(dims, NULL, params, call)
   if (!is.numeric(dims) || is.object(dims) || !length(dims) %in% 3:5) {
     deconv_abort("data", "expected the data's dims (3, 4 or 5 integers in R order) or an array",
                  call = call)
   }
-  cpp_deconvolution_shape(dims, params, call = call)
+  with_layout_hint(cpp_deconvolution_shape(dims, params, call = call), dims, NULL, params,
+                   call)
 }

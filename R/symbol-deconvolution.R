@@ -13,6 +13,9 @@
 #' does, with the arguments, spellings (`num.filter` or `num_filter`, ...), defaults and
 #' parameter errors of [deconvolution()]. Tuple arguments are in R order
 #' (`kernel = c(kw, kh)`) and are stored in the graph in MXNet's order (`"(kh, kw)"`).
+#' `kernel`'s length sets the dimensionality, as in MXNet (no data is known yet); a
+#' `stride`, `dilate`, `pad`, `adj` or `target.shape` of one value stands for every
+#' dimension, and the graph (and its JSON) holds the full tuples, as MXNet reads them.
 #'
 #' `data`, `weight` and `bias` are symbols. A `weight` or `bias` not given becomes a
 #' variable named `<name>_weight` or `<name>_bias` (a bias only when `no.bias = FALSE`,
@@ -26,6 +29,8 @@
 #' @param weight Weight symbol, or `NULL` for a new variable `<name>_weight`.
 #' @param bias Bias symbol, or `NULL` for a new variable `<name>_bias` (only used when
 #'   `no.bias = FALSE`).
+#' @param kernel Kernel size, in R order: `c(kw)`, `c(kw, kh)` or `c(kw, kh, kd)`; its
+#'   length sets the dimensionality of the node.
 #' @param name Name of the node; `NULL` for an automatic name.
 #' @return An `MXSymbol` whose output is `<name>_output`.
 #' @seealso [mx.symbol.Variable()], [mx.symbol.infer.shape()], [mx.simple.bind()].

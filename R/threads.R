@@ -3,7 +3,8 @@
 #' Gets or sets the number of threads the CPU kernels use (option `deconv.threads`;
 #' 0 means OpenMP's default, which honours `OMP_NUM_THREADS`). The count is at most
 #' `deconv_info()$thread_limit` (1024); a bad value, set here or with `options()`, is
-#' an error naming it. In a forked child process (`parallel::mclapply()`, multicore
+#' an error naming it, and more threads than the machine has cores warn once a
+#' session. In a forked child process (`parallel::mclapply()`, multicore
 #' futures) the kernels run on one thread whatever the setting, since OpenMP's threads
 #' do not survive a fork.
 #'
@@ -21,12 +22,6 @@ deconv_threads <- function(n = NULL) {
     return(if (n > 0) n else cpp_deconv_info(call)$threads)
   }
   n <- check_thread_count(n, "n", call)
-  cores <- parallel::detectCores()
-  if (!is.na(cores) && n > cores && !isTRUE(.deconv_state$warned_threads)) {
-    .deconv_state$warned_threads <- TRUE
-    warning(sprintf("deconv_threads(%d): this machine has %d cores; more threads than cores usually run slower",
-                    n, cores), call. = FALSE)
-  }
   options(deconv.threads = n)
   invisible(deconv_threads())
 }
@@ -34,11 +29,25 @@ deconv_threads <- function(n = NULL) {
 .deconv_state <- new.env(parent = emptyenv())
 
 # The thread count in force: option deconv.threads (unset or 0: OpenMP's default),
-# checked where it is read, so a bad option is an error naming it rather than a crash.
+# checked where it is read, so a bad option is an error naming it rather than a crash,
+# and more threads than cores (set here or with deconv_threads()) warn once a session.
 threads_option <- function(call = NULL) {
   n <- getOption("deconv.threads")
   if (is.null(n)) return(0L)
-  check_thread_count(n, "deconv.threads", call)
+  n <- check_thread_count(n, "deconv.threads", call)
+  if (n > 1L && !isTRUE(.deconv_state$warned_threads)) warn_oversubscribed(n)
+  n
+}
+
+warn_oversubscribed <- function(n) {
+  if (is.null(.deconv_state$cores)) .deconv_state$cores <- parallel::detectCores()
+  cores <- .deconv_state$cores
+  if (!is.na(cores) && n > cores) {
+    .deconv_state$warned_threads <- TRUE
+    warning(warningCondition(sprintf(paste0(
+      "deconv.threads = %d: this machine has %d cores; more threads than cores usually ",
+      "run slower (this warning is shown once)"), n, cores), class = "deconv_warning"))
+  }
 }
 
 check_thread_count <- function(n, arg, call) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "core/run_options.h"
 #include "r_boundary.h"
@@ -288,15 +289,51 @@ void check_weight_dims(const Geometry& g, const Shape& got, bool has_dim) {
 
 void check_bias_dims(const Geometry& g, const Shape& got) {
   if (got == g.bias_shape) return;
-  throw ShapeError("bias", "expected " + std::to_string(g.num_filter) +
-                               " values (one per filter, num.filter), got " +
-                               (got.size() == 1 ? std::to_string(got[0]) + " values"
+  auto values = [](int64_t n) { return std::to_string(n) + (n == 1 ? " value" : " values"); };
+  throw ShapeError("bias", "expected " + values(g.num_filter) +
+                               " (one per filter, num.filter), got " +
+                               (got.size() == 1 ? values(got[0])
                                                 : "an array with dim = " + r_dim_string(got)));
+}
+
+void broadcast_tuples(DeconvParams& p, size_t rank, bool from_data) {
+  if (rank < 1 || rank > 3) return;  // the core reports a kernel of no or too many values
+  const std::pair<const char*, Tuple*> tuples[] = {
+      {"kernel", &p.kernel}, {"stride", &p.stride}, {"dilate", &p.dilate},
+      {"pad", &p.pad},       {"adj", &p.adj},       {"target_shape", &p.target_shape}};
+  const std::string n = std::to_string(rank);
+  const std::string why = from_data ? "the data is " + n + "D"
+                                    : "kernel has " + n + (rank == 1 ? " value" : " values");
+  for (const auto& [arg, t] : tuples) {
+    if (t->size() == 1) {
+      t->assign(rank, t->front());
+    } else if (!t->empty() && t->size() != rank) {
+      bad(arg, (rank == 1 ? "expected 1 value (" + why + ")"
+                          : "expected 1 or " + n + " values (one for all spatial dimensions or one each; " + why + ")") +
+                   ", got " + std::to_string(t->size()));
+    }
+  }
+}
+
+DeconvParams symbol_params(DeconvParams p) {
+  broadcast_tuples(p, p.kernel.size(), false);
+  return p;
+}
+
+Geometry eager_geometry(DeconvParams p, const Shape& data) {
+  // A one-value kernel takes the data's rank unless an explicit layout says otherwise
+  // (a symbol's normalized 1D parameters carry layout NCW): then the core's data check
+  // speaks.
+  const size_t data_rank = data.size() >= 3 ? data.size() - 2 : 0;
+  const bool from_data = p.kernel.size() == 1 &&
+                         (p.layout == Layout::None || static_cast<size_t>(layout_rank(p.layout)) == data_rank);
+  broadcast_tuples(p, from_data ? data_rank : p.kernel.size(), from_data);
+  return infer_geometry(p, data);
 }
 
 Geometry checked_geometry(const DeconvParams& p, const Shape& data, const Shape& weight,
                           bool weight_has_dim, bool has_bias, const Shape& bias) {
-  Geometry g = infer_geometry(p, data);
+  Geometry g = eager_geometry(p, data);
   check_weight_dims(g, weight, weight_has_dim);
   check_bias_given(p, has_bias);
   if (!p.no_bias) check_bias_dims(g, bias);

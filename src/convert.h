@@ -68,7 +68,19 @@ std::string r_dim_string(const Shape& mxnet_shape);
 void check_weight_dims(const Geometry& g, const Shape& got, bool has_dim);
 void check_bias_dims(const Geometry& g, const Shape& got);
 
-// The geometry of a call, with the weight and bias checked against it.
+// One value for every spatial dimension, as torch and keras allow: each one-value tuple
+// of p becomes `rank` copies (rank 1 to 3); other lengths than 1 and rank are refused,
+// naming the argument and where the rank came from (the data's dims or kernel's length).
+void broadcast_tuples(DeconvParams& p, size_t rank, bool from_data);
+
+// A symbol's parameters: kernel's length sets the rank, as in MXNet.
+DeconvParams symbol_params(DeconvParams p);
+
+// The geometry of an eager call on data of `data` (MXNet order): there the data's rank
+// sets the rank when kernel has one value, so kernel = 4 with 2D data means (4, 4).
+Geometry eager_geometry(DeconvParams p, const Shape& data);
+
+// The geometry of an eager call, with the weight and bias checked against it.
 Geometry checked_geometry(const DeconvParams& p, const Shape& data, const Shape& weight,
                           bool weight_has_dim, bool has_bias, const Shape& bias);
 

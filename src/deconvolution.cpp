@@ -125,7 +125,7 @@ extern "C" SEXP C_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, 
 extern "C" SEXP C_deconvolution_shape(SEXP data_dim, SEXP params) {
   return r::entry([&]() -> SEXP {
     const DeconvParams p = r::params_from_r(params);
-    const Geometry g = infer_geometry(p, r::tuple_from_r(data_dim, "data"));
+    const Geometry g = r::eager_geometry(p, r::tuple_from_r(data_dim, "data"));
     Shape pad, adj;
     for (int i = 3 - g.rank; i < 3; ++i) {
       pad.push_back(g.pad[i]);
@@ -177,7 +177,7 @@ std::vector<std::string> strings_from_r(SEXP x, const char* arg) {
 // Shape-independent validation (the errors a symbol raises when it is made) and the
 // normalized parameters, tuples in R order with defaults filled in.
 extern "C" SEXP C_deconvolution_params(SEXP params) {
-  return r::entry([&]() -> SEXP { return params_value(normalize_params(r::params_from_r(params))); });
+  return r::entry([&]() -> SEXP { return params_value(normalize_params(r::symbol_params(r::params_from_r(params)))); });
 }
 
 // The same from MXNet's attribute strings (a symbol's JSON): keys and values.

@@ -140,7 +140,7 @@ DeconvParams normalize_params(const DeconvParams& in) {
     throw ParamError("num_group", "expected a positive integer, got " +
                                       std::to_string(p.num_group));
   if (p.num_filter % p.num_group != 0) {
-    throw ParamError("num_filter", "expected a multiple of num_group (" +
+    throw ParamError("num_filter", "expected a multiple of num.group (" +
                                        std::to_string(p.num_group) + "), got " +
                                        std::to_string(p.num_filter));
   }

@@ -59,7 +59,7 @@ Geometry infer_geometry(const DeconvParams& raw, const Shape& data_shape) {
   g.cudnn_off = p.cudnn_off;
   if (g.channels % g.num_group != 0) {
     throw ShapeError("num_group", "the data's channels (" + std::to_string(g.channels) +
-                                      ") must be divisible by num_group (" +
+                                      ") must be divisible by num.group (" +
                                       std::to_string(g.num_group) + ")");
   }
   const bool target = uses_target_shape(p);
@@ -136,21 +136,21 @@ Geometry infer_geometry(const DeconvParams& raw, const Shape& data_shape) {
 void check_weight_shape(const Geometry& g, const Shape& w) {
   if (w != g.weight_shape) {
     throw ShapeError("weight", "expected shape " + shape_string(g.weight_shape) +
-                                   " (channels, num_filter/num_group, kernel) for layout " +
+                                   " (channels, num.filter/num.group, kernel) for layout " +
                                    layout_name(g.layout) + ", got " + shape_string(w));
   }
 }
 
 void check_bias_given(const DeconvParams& p, bool given) {
   if (p.no_bias && given)
-    throw ParamError("bias", "a bias was given but no_bias is TRUE; set no_bias = FALSE to use it");
-  if (!p.no_bias && !given) throw ParamError("bias", "no_bias is FALSE but no bias was given");
+    throw ParamError("bias", "a bias was given but no.bias is TRUE; set no.bias = FALSE to use it");
+  if (!p.no_bias && !given) throw ParamError("bias", "no.bias is FALSE but no bias was given");
 }
 
 void check_bias_shape(const Geometry& g, const Shape& b) {
   if (b != g.bias_shape) {
     throw ShapeError("bias", "expected " + std::to_string(g.num_filter) +
-                                 " values (one per filter, num_filter), got shape " + shape_string(b));
+                                 " values (one per filter, num.filter), got shape " + shape_string(b));
   }
 }
 

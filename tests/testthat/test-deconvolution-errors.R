@@ -19,12 +19,12 @@ test_that("adj >= stride is an error", {
 test_that("channels not divisible by num.group is an error", {
   shape_error(deconvolution(array(1, c(4, 4, 3, 1)), array(1, c(3, 3, 1, 3)), kernel = c(3, 3),
                             num.filter = 2, num.group = 2),
-              "^num.group: the data's channels \\(3\\) must be divisible by num_group \\(2\\)")
+              "^num.group: the data's channels \\(3\\) must be divisible by num.group \\(2\\)")
 })
 
 test_that("num.filter not divisible by num.group is an error", {
   param_error(deconvolution(x4, w4, kernel = c(3, 3), num.filter = 3, num.group = 2),
-              "^num.filter: expected a multiple of num_group \\(2\\), got 3")
+              "^num.filter: expected a multiple of num.group \\(2\\), got 3")
 })
 
 test_that("tuples of the wrong length are errors", {
@@ -32,7 +32,8 @@ test_that("tuples of the wrong length are errors", {
     args <- list(x4, w4, kernel = c(3, 3), num.filter = 2)
     args[[arg]] <- c(1, 1, 1)
     param_error(do.call(deconvolution, args),
-                paste0("^", arg, ": expected 2 values \\(one per spatial dimension, as kernel has\\), got 3"))
+                paste0("^", arg, ": expected 1 or 2 values \\(one for all spatial dimensions or one each; ",
+                       "kernel has 2 values\\), got 3"))
   }
   param_error(deconvolution(x4, w4, kernel = c(3, 3, 3, 3), num.filter = 2),
               "^kernel: expected 1, 2 or 3 values")
@@ -98,8 +99,8 @@ test_that("a weight of the wrong shape is an error that shows the expected dim",
 
 test_that("bias of the wrong length, given with no.bias = TRUE or missing is an error", {
   shape_error(dc(bias = 1:3, no.bias = FALSE), "^bias: expected 2 values .* got 3 values")
-  param_error(dc(bias = 1:2), "^bias: a bias was given but no_bias is TRUE")
-  param_error(dc(no.bias = FALSE), "^bias: no_bias is FALSE but no bias was given")
+  param_error(dc(bias = 1:2), "^bias: a bias was given but no.bias is TRUE; set no.bias = FALSE")
+  param_error(dc(no.bias = FALSE), "^bias: no.bias is FALSE but no bias was given")
 })
 
 test_that("data of the wrong rank, without dim or not numeric is an error", {

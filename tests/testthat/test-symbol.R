@@ -97,14 +97,14 @@ test_that("tuples are stored in MXNet's order, only the parameters given, as MXN
 
 test_that("parameter errors are raised when the symbol is made, naming the node", {
   data <- mx.symbol.Variable("data")
-  expect_error(mx.symbol.Deconvolution(data, kernel = c(3, 3), stride = 2, num.filter = 2,
-                                       name = "bad"),
+  expect_error(mx.symbol.Deconvolution(data, kernel = c(3, 3), stride = c(2, 2, 2),
+                                       num.filter = 2, name = "bad"),
                class = "deconv_param_error", regexp = "^stride: .*node 'bad'")
   expect_error(mx.symbol.Deconvolution(data, kernel = c(3, 3), num.filter = 0, name = "bad"),
                class = "deconv_param_error", regexp = "^num.filter: .*node 'bad'")
   expect_error(mx.symbol.Deconvolution(data, kernel = c(3, 3), num.filter = 3, num.group = 2,
                                        name = "bad"),
-               class = "deconv_param_error", regexp = "^num.filter: .*multiple of num_group")
+               class = "deconv_param_error", regexp = "^num.filter: .*multiple of num.group")
   expect_error(mx.symbol.Deconvolution(data, kernel = c(3, 3), num.filter = 3, layout = "NWC",
                                        name = "bad"),
                class = "deconv_param_error", regexp = "^layout: ")

@@ -102,11 +102,11 @@ Problem make_problem(const Geometry& g) {
   Problem p;
   p.type = std::is_same<T, float>::value ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE;
   p.batch = g.batch;
-  p.groups = to_int(g.num_group, "num_group");
+  p.groups = to_int(g.num_group, "num.group");
   const int first = g.rank == 3 ? 0 : 1;  // 1D runs as 2D with a height of 1
-  p.big = {1, to_int(g.num_filter, "num_filter")};
+  p.big = {1, to_int(g.num_filter, "num.filter")};
   p.small = {1, to_int(g.channels, "channels")};
-  p.filter = {to_int(g.channels, "channels"), to_int(g.filters_per_group(), "num_filter")};
+  p.filter = {to_int(g.channels, "channels"), to_int(g.filters_per_group(), "num.filter/num.group")};
   for (int k = 0; k < 3; ++k) {
     const int64_t full = g.stride[k] * (g.in[k] - 1) + g.dilate[k] * (g.kernel[k] - 1) + 1;
     const bool fits = g.adj[k] < g.stride[k];

@@ -88,7 +88,7 @@ inline void check_gemm_sizes(const GemmPlan& p) {
     if (d > INT_MAX) {
       throw UnsupportedError("data", "a matrix dimension of the GEMM path (" + std::to_string(d) +
                                          ") exceeds what cuBLAS accepts (2^31 - 1); use "
-                                         "cudnn_off = FALSE or a smaller input");
+                                         "cudnn.off = FALSE or a smaller input");
     }
   }
 }
