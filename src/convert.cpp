@@ -296,14 +296,12 @@ void check_bias_dims(const Geometry& g, const Shape& got) {
                                                 : "an array with dim = " + r_dim_string(got)));
 }
 
-void broadcast_tuples(DeconvParams& p, size_t rank, bool from_data) {
+void broadcast_tuples(DeconvParams& p, size_t rank, const std::string& why) {
   if (rank < 1 || rank > 3) return;  // the core reports a kernel of no or too many values
   const std::pair<const char*, Tuple*> tuples[] = {
       {"kernel", &p.kernel}, {"stride", &p.stride}, {"dilate", &p.dilate},
       {"pad", &p.pad},       {"adj", &p.adj},       {"target_shape", &p.target_shape}};
   const std::string n = std::to_string(rank);
-  const std::string why = from_data ? "the data is " + n + "D"
-                                    : "kernel has " + n + (rank == 1 ? " value" : " values");
   for (const auto& [arg, t] : tuples) {
     if (t->size() == 1) {
       t->assign(rank, t->front());
@@ -316,18 +314,21 @@ void broadcast_tuples(DeconvParams& p, size_t rank, bool from_data) {
 }
 
 DeconvParams symbol_params(DeconvParams p) {
-  broadcast_tuples(p, p.kernel.size(), false);
+  const size_t rank = p.kernel.size();
+  broadcast_tuples(p, rank, "kernel has " + std::to_string(rank) + (rank == 1 ? " value" : " values"));
   return p;
 }
 
 Geometry eager_geometry(DeconvParams p, const Shape& data) {
-  // A one-value kernel takes the data's rank unless an explicit layout says otherwise
-  // (a symbol's normalized 1D parameters carry layout NCW): then the core's data check
-  // speaks.
-  const size_t data_rank = data.size() >= 3 ? data.size() - 2 : 0;
-  const bool from_data = p.kernel.size() == 1 &&
-                         (p.layout == Layout::None || static_cast<size_t>(layout_rank(p.layout)) == data_rank);
-  broadcast_tuples(p, from_data ? data_rank : p.kernel.size(), from_data);
+  if (p.kernel.size() != 1) {
+    p = symbol_params(p);
+  } else if (p.layout != Layout::None) {
+    // An explicit layout says the rank (a symbol's normalized 1D parameters carry NCW).
+    broadcast_tuples(p, layout_rank(p.layout), "layout " + layout_name(p.layout) + " is " +
+                                                   std::to_string(layout_rank(p.layout)) + "D");
+  } else if (data.size() >= 3) {
+    broadcast_tuples(p, data.size() - 2, "the data is " + std::to_string(data.size() - 2) + "D");
+  }
   return infer_geometry(p, data);
 }
 

@@ -70,14 +70,15 @@ void check_bias_dims(const Geometry& g, const Shape& got);
 
 // One value for every spatial dimension, as torch and keras allow: each one-value tuple
 // of p becomes `rank` copies (rank 1 to 3); other lengths than 1 and rank are refused,
-// naming the argument and where the rank came from (the data's dims or kernel's length).
-void broadcast_tuples(DeconvParams& p, size_t rank, bool from_data);
+// naming the argument and saying why (`why`: "kernel has 2 values", "the data is 2D").
+void broadcast_tuples(DeconvParams& p, size_t rank, const std::string& why);
 
 // A symbol's parameters: kernel's length sets the rank, as in MXNet.
 DeconvParams symbol_params(DeconvParams p);
 
-// The geometry of an eager call on data of `data` (MXNet order): there the data's rank
-// sets the rank when kernel has one value, so kernel = 4 with 2D data means (4, 4).
+// The geometry of an eager call on data of `data` (MXNet order). There a one-value
+// kernel takes the rank of an explicit layout, else the data's (kernel = 4 with 2D
+// data means (4, 4)); a longer kernel sets it, as in symbols.
 Geometry eager_geometry(DeconvParams p, const Shape& data);
 
 // The geometry of an eager call, with the weight and bias checked against it.

@@ -229,13 +229,13 @@ TEST(ParamsErrors, NumGroupNotPositive) {
 TEST(ParamsErrors, NumFilterNotMultipleOfNumGroup) {
   DeconvParams p = make_params({3, 3}, 6);
   p.num_group = 4;
-  EXPECT_DECONV_ERROR(ParamError, normalize_params(p), "num_filter", "multiple of num_group");
+  EXPECT_DECONV_ERROR(ParamError, normalize_params(p), "num_filter", "multiple of num.group");
   p.num_group = 3;
   EXPECT_NO_THROW(normalize_params(p));
   p.num_group = 6;
   EXPECT_NO_THROW(normalize_params(p));
   p.num_group = 7;
-  EXPECT_DECONV_ERROR(ParamError, normalize_params(p), "num_filter", "multiple of num_group");
+  EXPECT_DECONV_ERROR(ParamError, normalize_params(p), "num_filter", "multiple of num.group");
 }
 
 TEST(ParamsErrors, NegativeWorkspace) {

@@ -266,7 +266,8 @@ TEST(ShapeErrors, NonPositiveOutput) {
 TEST(ShapeErrors, ChannelsNotDivisibleByNumGroup) {
   DeconvParams p = make_params({3, 3}, 6);
   p.num_group = 3;
-  EXPECT_DECONV_ERROR(ShapeError, infer_geometry(p, {1, 4, 5, 5}), "num_group", "divisible");
+  EXPECT_DECONV_ERROR(ShapeError, infer_geometry(p, {1, 4, 5, 5}), "num_group",
+                      "divisible by num.group (3)");
   EXPECT_NO_THROW(infer_geometry(p, {1, 6, 5, 5}));
   p.layout = Layout::NHWC;
   EXPECT_DECONV_ERROR(ShapeError, infer_geometry(p, {1, 5, 5, 4}), "num_group", "(4)");
@@ -397,7 +398,8 @@ TEST(Shape, WeightAndBiasShapesPerLayout) {
     Shape wrong = c.weight;
     std::swap(wrong[1], wrong.back());
     if (wrong != c.weight)
-      EXPECT_DECONV_ERROR(ShapeError, check_weight_shape(g, wrong), "weight", "expected shape");
+      EXPECT_DECONV_ERROR(ShapeError, check_weight_shape(g, wrong), "weight",
+                          "(channels, num.filter/num.group, kernel)");
     Shape shorter(c.weight.begin(), c.weight.end() - 1);
     EXPECT_DECONV_ERROR(ShapeError, check_weight_shape(g, shorter), "weight", "");
     EXPECT_DECONV_ERROR(ShapeError, check_bias_shape(g, {2}), "bias", "4 values");
@@ -417,4 +419,16 @@ TEST(Shape, WorkspaceCarried) {
   EXPECT_EQ(infer_geometry(p, {1, 1, 3}).workspace_mb, 7);
   p.workspace = 0;
   EXPECT_EQ(infer_geometry(p, {1, 1, 3}).workspace_mb, 0);
+}
+
+// Details use R's dotted spellings (arg() stays MXNet's name; the R boundary dots it).
+TEST(ShapeErrors, BiasGivenOrNotSpellsDottedNames) {
+  DeconvParams p = make_params({3, 3}, 2);
+  EXPECT_DECONV_ERROR(ParamError, check_bias_given(p, true), "bias",
+                      "no.bias is TRUE; set no.bias = FALSE to use it");
+  p.no_bias = false;
+  EXPECT_DECONV_ERROR(ParamError, check_bias_given(p, false), "bias", "no.bias is FALSE");
+  EXPECT_NO_THROW(check_bias_given(p, true));
+  const Geometry g = infer_geometry(p, {1, 3, 4, 4});
+  EXPECT_DECONV_ERROR(ShapeError, check_bias_shape(g, {3}), "bias", "one per filter, num.filter");
 }
