@@ -144,3 +144,33 @@ test_that("errors are reported from the user's call", {
   expect_identical(conditionCall(e)[[1]], quote(deconvolution))
   expect_s3_class(e, "deconv_error")
 })
+
+test_that("messages use R's dotted spellings, never MXNet's underscore ones", {
+  # (Except where a message quotes the underscore spelling the caller used.)
+  underscore <- "num_group|num_filter|no_bias|target_shape|cudnn_tune|cudnn_off|out_grad"
+  calls <- list(
+    quote(deconvolution(x4, w4, kernel = c(3, 3), num.filter = 3, num.group = 2)),
+    quote(deconvolution(array(1, c(4, 4, 3, 1)), array(1, c(3, 3, 1, 3)), kernel = c(3, 3),
+                        num.filter = 2, num.group = 2)),
+    quote(dc(bias = 1:2)),
+    quote(dc(no.bias = FALSE)),
+    quote(dc(bias = 1:3, no.bias = FALSE)),
+    quote(dc(target.shape = c(100, 100))),
+    quote(dc(target_shape = c(1, 1, 1))),
+    quote(dc(cudnn_tune = "bogus")),
+    quote(dc(cudnn.off = NA)),
+    quote(deconvolution(x4, w4, kernel = c(3, 3), num.filter = 0)),
+    quote(deconvolution(x4, w4, kernel = c(3, 3), num_filter = 2, num_group = 0)),
+    quote(deconvolution_backward(array(1, c(2, 2, 2, 2)), x4, w4, kernel = 3, num.filter = 2)),
+    quote(deconvolution_shape(c(5, 5, 4, 2), kernel = 3, num.filter = 2, target.shape = 1:3)),
+    quote(mx.symbol.Deconvolution(mx.symbol.Variable("d"), kernel = 3, num.filter = 3,
+                                  num.group = 2)),
+    quote(mx.symbol.Deconvolution(mx.symbol.Variable("d"), kernel = 3, num.filter = 2,
+                                  bias = mx.symbol.Variable("b")))
+  )
+  for (cl in calls) {
+    e <- tryCatch({ eval(cl); NULL }, error = identity)
+    expect_s3_class(e, "deconv_error")
+    expect_no_match(conditionMessage(e), underscore, label = deparse(cl)[1])
+  }
+})

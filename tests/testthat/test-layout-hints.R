@@ -119,6 +119,14 @@ test_that("no hint where no conversion of the data fits: the precise plain error
   expect_error(deconvolution_backward(array(0, c(2, 2, 2, 1)), ok, w_first, kernel = 4,
                                       num.filter = 2),
                "^out.grad: expected an array with dim", class = "deconv_shape_error")
+  # Data that fit as given are not blamed, though a conversion would fit as well.
+  cube <- array(1, c(3, 3, 3, 3))
+  expect_error(deconvolution(cube, w_first, bias = 1:3, kernel = 4, num.filter = 2,
+                             no.bias = FALSE),
+               "^bias: expected 2 values", class = "deconv_shape_error")
+  expect_error(deconvolution_backward(array(0, c(2, 2, 2, 3)), cube, w_first, kernel = 4,
+                                      num.filter = 2),
+               "^out.grad: expected an array with dim", class = "deconv_shape_error")
   expect_error(deconvolution(ok, w_first, kernel = 4, num.filter = 2, target.shape = 100),
                "^target.shape: too big target shape", class = "deconv_shape_error")
   expect_error(deconvolution(ok, array(1, c(4, 4, 2)), kernel = 4, num.filter = 2),
