@@ -140,8 +140,9 @@ SANITIZE_ALL ?= 0
 # test_gemm checks every backend's GEMM directly; their copies per backend
 # (eigen_gemm.*, blas_gemm.*, avx512_gemm.*) would double the time under ASan.
 # The interrupt tests' one-big-chunk layers are timing tests sized for optimized code:
-# under ASan at -O1 each takes minutes, so they run only in the normal build.
-SANITIZE_EXCLUDE := -E '^($(if $(filter 1,$(SANITIZE_ALL)),,(eigen|blas|avx512)_gemm\.|)Interrupts\.OneBigChunk)'
+# under ASan at -O1 each takes minutes, so they run only in the normal build (the
+# phase path's interrupt test is sized the same way).
+SANITIZE_EXCLUDE := -E '^($(if $(filter 1,$(SANITIZE_ALL)),,(eigen|blas|avx512)_gemm\.|)Interrupts\.(OneBigChunk|PhasePath))'
 
 FUZZ_DIR ?= $(BUILD)/fuzz
 FUZZ_TARGETS := fuzz_params fuzz_attrs fuzz_kernel

@@ -15,8 +15,13 @@
 
 namespace deconv {
 
+// Which CPU forward algorithm runs: the automatic choice (cpu::forward's rule), GEMM +
+// col2im, or the phase-decomposed kernel (channels-first layers; others run GEMM).
+enum class CpuPath { Auto, Gemm, Phase };
+
 struct RunOptions {
   int threads = 1;
+  CpuPath cpu_path = CpuPath::Auto;
   // Called only on the calling thread, at most every InterruptPoll::kInterval ns while a
   // CPU kernel runs and once more at its end (GPU paths: before each long library
   // call); returns true to stop. The kernel then skips its remaining work and throws
@@ -104,6 +109,7 @@ struct RunStats {
   bool packed = false;           // channels-first X (and dX) copied into a chunk buffer
   bool group_parallel = false;   // each thread took whole groups, not shares of one
   bool direct = false;           // one input channel per group: products formed directly
+  bool phase = false;            // the phase-decomposed forward ran (phase_forward.cpp)
 };
 
 }  // namespace deconv

@@ -163,7 +163,8 @@ inline Inputs random_inputs(const Ref& r, uint64_t seed) {
 // four results with the reference; the runs' stats go to `fwd` and `bwd` when given.
 template <typename T>
 void check_case(const Case& c, const Geometry& g, const Ref& r, const Inputs& raw, int threads,
-                RunStats* fwd = nullptr, RunStats* bwd = nullptr) {
+                RunStats* fwd = nullptr, RunStats* bwd = nullptr,
+                deconv::CpuPath path = deconv::CpuPath::Auto) {
   SCOPED_TRACE(std::string(std::is_same<T, double>::value ? "double" : "float") +
                ", threads " + std::to_string(threads));
   const auto x = exact<T>(raw.x), w = exact<T>(raw.w), b = exact<T>(raw.b),
@@ -172,6 +173,7 @@ void check_case(const Case& c, const Geometry& g, const Ref& r, const Inputs& ra
   const Context cpu;
   RunOptions opts;
   opts.threads = threads;
+  opts.cpu_path = path;
 
   auto y = poisoned<T>(r.out_size());
   deconv::deconvolution_forward<T>(cpu, g, xt.data(), wt.data(),

@@ -243,6 +243,7 @@ TEST(DeconvCpu, TempBytesWithinWorkspace) {
       SCOPED_TRACE("threads " + std::to_string(threads));
       RunOptions opts;
       opts.threads = threads;
+      opts.cpu_path = CpuPath::Gemm;  // the bound on the GEMM path's column buffer
       RunStats fs, bs;
       fs.temp_bytes = bs.temp_bytes = -1;
       std::vector<double> y(r.out_size()), gx(r.data_size()), gw(r.weight_size()), gb(r.F);
@@ -261,6 +262,7 @@ TEST(DeconvCpu, TempBytesWithinWorkspace) {
     }
     // Float halves the bytes per value, not the bound.
     RunOptions opts;
+    opts.cpu_path = CpuPath::Gemm;
     RunStats fs;
     std::vector<float> xf = as<float>(in.x), wf = as<float>(in.w), yf(r.out_size());
     deconvolution_forward<float>(cpu, g, xf.data(), wf.data(), nullptr, yf.data(), opts, &fs);

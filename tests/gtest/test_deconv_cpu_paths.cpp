@@ -79,7 +79,9 @@ void run_path(const Case& c, const Geometry& g, const Ref& r, const Inputs& raw,
   // Impossible values, so stats the kernel leaves unset fail the checks.
   fwd.chunk_samples = fwd.tile = fwd.input_positions = fwd.chunks = fwd.temp_bytes = -1;
   bwd = fwd;
-  check_case<T>(c, g, r, raw, threads, &fwd, &bwd);
+  // These plans are the GEMM path's: the forward is forced onto it (phase_forward has
+  // its own suite, test_phase_forward.cpp).
+  check_case<T>(c, g, r, raw, threads, &fwd, &bwd, CpuPath::Gemm);
   const std::string type = std::is_same<T, double>::value ? "double" : "float";
   {
     SCOPED_TRACE(type + " forward, threads " + std::to_string(threads));

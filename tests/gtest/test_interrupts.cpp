@@ -98,6 +98,7 @@ struct Problem {
   Case c;
   Geometry g;
   std::vector<float> x, w, b, y, dy, dx, dw, db;
+  CpuPath path = CpuPath::Auto;  // the forward's algorithm
 
   explicit Problem(const Case& cs) : c(cs), g(infer_geometry(cs.params(), cs.data_shape())) {
     auto fill = [](std::vector<float>& v, int64_t n, uint32_t seed) {
@@ -117,8 +118,10 @@ struct Problem {
     db.resize(b.size());
   }
   void forward(const RunOptions& o, RunStats* s = nullptr) {
+    RunOptions with_path = o;
+    with_path.cpu_path = path;
     deconvolution_forward<float>(Context{}, g, x.data(), w.data(), c.bias ? b.data() : nullptr,
-                                 y.data(), o, s);
+                                 y.data(), with_path, s);
   }
   void backward(const RunOptions& o, RunStats* s = nullptr) {
     deconvolution_backward<float>(Context{}, g, dy.data(), x.data(), w.data(), dx.data(),
@@ -187,6 +190,7 @@ TEST(Interrupts, GroupParallelPath) {
   // 64 groups of 16 -> 16 channels, 192x192: whole groups per thread, one chunk.
   Problem pb(make_case(Layout::NCHW, 1, 64, 16, 16, {192, 192}, {4, 4}, {2, 2}, {1, 1}, {1, 1},
                        {0, 0}, true));
+  pb.path = CpuPath::Gemm;
   RunOptions two;
   two.threads = 2;
   RunStats s;
@@ -201,6 +205,7 @@ TEST(Interrupts, DirectPath) {
   // chunk; on one thread and with whole groups per thread.
   Problem pb(make_case(Layout::NCHW, 1, 16, 1, 4, {512, 512}, {8, 8}, {2, 2}, {1, 1}, {3, 3},
                        {0, 0}, true));
+  pb.path = CpuPath::Gemm;
   for (int threads : {1, 2}) {
     SCOPED_TRACE("threads " + std::to_string(threads));
     RunOptions o;
@@ -209,6 +214,23 @@ TEST(Interrupts, DirectPath) {
     pb.forward(o, &s);
     ASSERT_TRUE(s.direct);
     ASSERT_EQ(s.chunks, 1);
+    check_interruptible(pb, threads);
+  }
+}
+
+TEST(Interrupts, PhasePath) {
+  // 128 -> 128 channels, 256x256, kernel 4, stride 2, forced onto the phase-decomposed
+  // forward (about 34 GFLOP): polls between output rows, on one and two threads.
+  Problem pb(make_case(Layout::NCHW, 1, 1, 128, 128, {256, 256}, {4, 4}, {2, 2}, {1, 1},
+                       {1, 1}, {0, 0}, true));
+  pb.path = CpuPath::Phase;
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    RunOptions o;
+    o.threads = threads;
+    RunStats s;
+    pb.forward(o, &s);
+    ASSERT_TRUE(s.phase);
     check_interruptible(pb, threads);
   }
 }

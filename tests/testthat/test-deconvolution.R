@@ -146,6 +146,9 @@ test_that("MXNet's bilinear 2x upsampling of a constant image is constant inside
 })
 
 test_that("temporaries stay within workspace, forward and backward", {
+  # The GEMM path's column buffer is what the workspace bounds here (the phase path,
+  # which this small-channel layer would take, keeps only a padded copy of the input).
+  withr::local_envvar(DECONV_CPU_PATH = "gemm")
   set.seed(9)
   x <- array(rnorm(32 * 32 * 16 * 4), c(32, 32, 16, 4))
   w <- array(rnorm(4 * 4 * 16 * 16), c(4, 4, 16, 16))
@@ -160,4 +163,20 @@ test_that("temporaries stay within workspace, forward and backward", {
   gs <- do.call(deconvolution_backward, c(list(dy), args, workspace = 1))
   expect_lte(deconv:::cpp_last_temp_bytes(), 2^20)
   expect_equal(gs, gb, tolerance = 1e-12)
+})
+
+test_that("the phase-decomposed and the GEMM forward agree, and the automatic choice is one", {
+  set.seed(10)
+  x <- array(rnorm(17 * 13 * 5 * 3), c(17, 13, 5, 3))
+  w <- array(rnorm(4 * 3 * 2 * 5), c(4, 3, 2, 5))
+  b <- rnorm(2)
+  args <- list(x, w, b, kernel = c(4, 3), stride = c(2, 3), dilate = c(1, 2), pad = c(1, 2),
+               num.filter = 2, no.bias = FALSE)
+  withr::with_envvar(c(DECONV_CPU_PATH = "gemm"), gemm <- do.call(deconvolution, args))
+  withr::with_envvar(c(DECONV_CPU_PATH = "phase"), phase <- do.call(deconvolution, args))
+  expect_equal(phase, gemm, tolerance = 1e-12)
+  expect_equal(do.call(deconvolution, args), gemm, tolerance = 1e-12)
+  withr::with_envvar(c(DECONV_CPU_PATH = "phase"),
+                     phase32 <- do.call(deconvolution, c(args, dtype = "float32")))
+  expect_equal(phase32, gemm, tolerance = 1e-5)
 })

@@ -19,12 +19,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "core/cpu/gemm.h"
+#include "core/cpu/phase_forward.h"
 #include "core/cpu/scratch.h"
 #include "core/cpu/taps.h"
 #include "core/error.h"
@@ -123,6 +126,7 @@ void report(const Plan& p, size_t elem, RunStats* stats) {
   stats->packed = p.pack;
   stats->group_parallel = p.group_parallel;
   stats->direct = p.direct;
+  stats->phase = false;
 }
 
 // A chunk: samples [n0, n0 + nb) and, per sample, input positions [s0, s0 + ts).
@@ -437,11 +441,28 @@ void init_output(const Geometry& g, const Plan& p, const T* bias, T* out, Interr
   }
 }
 
+// The caller's choice, else DECONV_CPU_PATH=gemm or phase from the environment (read
+// per call, so benchmarks and tests can switch it), else automatic.
+CpuPath cpu_path(const RunOptions& opts) {
+  if (opts.cpu_path != CpuPath::Auto) return opts.cpu_path;
+  const char* env = std::getenv("DECONV_CPU_PATH");
+  if (!env) return CpuPath::Auto;
+  const std::string v(env);
+  return v == "gemm" ? CpuPath::Gemm : v == "phase" ? CpuPath::Phase : CpuPath::Auto;
+}
+
 }  // namespace
 
 template <typename T>
 void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
              const RunOptions& opts, RunStats* stats) {
+  const CpuPath path = cpu_path(opts);
+  if (path == CpuPath::Phase ? !g.channels_last
+      : path == CpuPath::Auto &&
+            phase_forward_preferred(g, sizeof(T), resolve_threads(opts.threads))) {
+    phase_forward(g, data, weight, bias, out, opts, stats);
+    return;
+  }
   const Plan p = make_plan(g, sizeof(T), opts, false);
   InterruptPoll poll(opts);
   const Kernel<T> k{g, p, gemm_backend<T>(), &poll};

@@ -1,0 +1,26 @@
+// Phase-decomposed forward for channels-first layouts: each output element is computed
+// once, in registers, from only the kernel taps congruent to its stride phase, with the
+// bias added there. No column buffer and no col2im; temporaries are a zero-padded copy of
+// the input (a few samples at a time) and the weights reordered once per call.
+#pragma once
+
+#include "core/run_options.h"
+#include "core/shape.h"
+
+namespace deconv {
+namespace cpu {
+
+// Whether phase_forward can run g within its workspace (channels-first layouts, and one
+// (sample, group)'s padded input and the reordered weights fit). When forced, it also
+// runs beyond (channels-first), taking one unit's temporaries, as GEMM's minimal chunk.
+bool phase_forward_fits(const Geometry& g, size_t elem);
+
+// Whether the automatic choice takes the phase path for g (see phase_forward.cpp).
+bool phase_forward_preferred(const Geometry& g, size_t elem, int threads);
+
+template <typename T>
+void phase_forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
+                   const RunOptions& opts, RunStats* stats);
+
+}  // namespace cpu
+}  // namespace deconv

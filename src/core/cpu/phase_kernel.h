@@ -1,0 +1,47 @@
+// The inner loop of the phase-decomposed forward (phase_forward.cpp): one output row of
+// one group, every filter and every width phase, accumulated in SIMD registers and
+// written once. Built twice from phase_kernel.inc: portable, and with AVX-512 where the
+// compiler takes it (chosen at run time by the CPU).
+#pragma once
+
+#include <cstdint>
+
+namespace deconv {
+namespace cpu {
+
+// The width phases of a layer: outputs ow = q * stride + r (q = 0 .. count - 1) of
+// phase r take input iw = q + off[t] through tap kw[t], for the phase's taps
+// t = begin .. end - 1.
+struct WidthPhase {
+  int64_t r, count, begin, end;
+};
+
+template <typename T>
+struct PhaseRow {
+  // The row's input contributions: for entry e, x[e] points at iw = 0 of a zero-padded
+  // input row, and w[e] at that (channel, kd, kh)'s weights, laid out [kw][filter]
+  // with `filters_padded` filters per kw.
+  const T* const* x;
+  const T* const* w;
+  int64_t entries;
+  const T* bias;           // this group's filters' biases, or null
+  T* y;                    // output of filter 0 at (row, ow = 0)
+  int64_t filter_stride;   // elements between two filters' outputs
+  int64_t filters, filters_padded;
+  const WidthPhase* phases;
+  int64_t phase_count, stride_w;
+  const int64_t* kw;       // taps of all phases (WidthPhase::begin/end index these)
+  const int64_t* off;
+};
+
+// How many outputs one block of the kernel covers: the padded input rows must hold
+// this many values past each phase's last block start.
+constexpr int64_t kPhaseBlock = 32;
+
+template <typename T>
+void phase_row_portable(const PhaseRow<T>& row);
+template <typename T>
+void phase_row_avx512(const PhaseRow<T>& row);
+
+}  // namespace cpu
+}  // namespace deconv

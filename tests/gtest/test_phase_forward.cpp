@@ -1,0 +1,113 @@
+// The phase-decomposed forward (src/core/cpu/phase_forward.cpp), forced through
+// RunOptions::cpu_path: on the random cases of every channels-first layout and on
+// targeted shapes (stride 1, stride > kernel, dilation with stride, groups, depthwise,
+// target.shape with odd crops, wide rows that span several kernel blocks, many
+// filters), in float and double, on 1 to 3 threads, against the direct-loop reference.
+// RunStats::phase says the path ran; channels-last layers and a forced GEMM do not take it.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "core/dispatch.h"
+#include "core/run_options.h"
+#include "core/shape.h"
+#include "random_cases.h"
+#include "reference.h"
+
+using namespace deconv;
+using namespace deconv_test;
+
+namespace {
+
+template <typename T>
+void check_forward(const Case& c, CpuPath path, int threads, bool want_phase) {
+  SCOPED_TRACE(c.str() + (std::is_same<T, double>::value ? " double" : " float") +
+               ", threads " + std::to_string(threads));
+  const Geometry g = infer_geometry(c.params(), c.data_shape());
+  const Ref r(c);
+  ASSERT_EQ(g.out_shape, r.out_shape);
+  const Inputs raw = random_inputs(r, 77 + threads);
+  const auto x = exact<T>(raw.x), w = exact<T>(raw.w), b = exact<T>(raw.b);
+  const auto xt = as<T>(x), wt = as<T>(w), bt = as<T>(b);
+  RunOptions opts;
+  opts.threads = threads;
+  opts.cpu_path = path;
+  RunStats stats;
+  stats.phase = !want_phase;
+  auto y = poisoned<T>(r.out_size());
+  deconvolution_forward<T>(Context{}, g, xt.data(), wt.data(), c.bias ? bt.data() : nullptr,
+                           y.data(), opts, &stats);
+  EXPECT_EQ(stats.phase, want_phase);
+  EXPECT_TRUE(close("out", y, r.forward(x, w, c.bias ? &b : nullptr)));
+}
+
+void check_all(const Case& c) {
+  const bool phase = !layout_channels_last(c.layout);
+  for (int t : {1, 2, 3}) {
+    check_forward<double>(c, CpuPath::Phase, t, phase);
+    check_forward<float>(c, CpuPath::Phase, t, phase);
+  }
+}
+
+Case targeted(Layout layout, int64_t N, int64_t G, int64_t Cg, int64_t Fg, Tuple in, Tuple k,
+              Tuple s, Tuple d, Tuple p, Tuple a = {}, Tuple target = {}, bool bias = true) {
+  Case c = make_case(layout, N, G, Cg, Fg, in, k, s, d, p, a.empty() ? Tuple(in.size(), 0) : a,
+                     bias);
+  c.target = target;
+  return c;
+}
+
+}  // namespace
+
+TEST(PhaseForward, RandomChannelsFirstCases) {
+  for (int i = 0; i < 300; ++i) {
+    const Case c = random_case(i);
+    if (layout_channels_last(c.layout)) continue;
+    check_all(c);
+    if (HasFailure()) break;  // one case's report is enough
+  }
+}
+
+TEST(PhaseForward, StrideOneIsAPlainConvolution) {
+  check_all(targeted(Layout::NCHW, 2, 1, 5, 3, {9, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}));
+  check_all(targeted(Layout::NCW, 1, 1, 3, 9, {40}, {5}, {1}, {1}, {0}));
+}
+
+TEST(PhaseForward, StrideLargerThanKernelLeavesBiasOnlyPhases) {
+  check_all(targeted(Layout::NCHW, 2, 1, 3, 2, {5, 4}, {2, 1}, {3, 4}, {1, 1}, {0, 0}, {2, 3}));
+}
+
+TEST(PhaseForward, DilationWithStride) {
+  check_all(targeted(Layout::NCHW, 1, 1, 4, 5, {6, 7}, {3, 3}, {2, 3}, {2, 2}, {2, 1}, {1, 2}));
+  check_all(targeted(Layout::NCDHW, 1, 1, 2, 3, {3, 4, 5}, {2, 3, 2}, {2, 2, 3}, {3, 2, 2},
+                     {1, 0, 2}));
+}
+
+TEST(PhaseForward, GroupsAndDepthwise) {
+  check_all(targeted(Layout::NCHW, 2, 4, 3, 5, {6, 6}, {4, 4}, {2, 2}, {1, 1}, {1, 1}));
+  check_all(targeted(Layout::NCHW, 3, 6, 1, 1, {7, 9}, {8, 8}, {4, 4}, {1, 1}, {2, 2}));
+  check_all(targeted(Layout::NCW, 2, 5, 1, 2, {33}, {4}, {2}, {1}, {1}));
+}
+
+TEST(PhaseForward, TargetShapeWithOddCrops) {
+  check_all(targeted(Layout::NCHW, 1, 1, 3, 4, {5, 6}, {4, 3}, {2, 2}, {1, 1}, {0, 0}, {},
+                     {10, 9}));
+  check_all(targeted(Layout::NCDHW, 2, 1, 2, 2, {3, 2, 4}, {3, 2, 4}, {2, 3, 2}, {1, 1, 1},
+                     {0, 0, 0}, {}, {6, 5, 9}));
+}
+
+TEST(PhaseForward, WideRowsAndManyFilters) {
+  // Rows of several 32-output blocks with a tail, and 13 filters (blocks of 8, 4 and 1).
+  check_all(targeted(Layout::NCHW, 1, 1, 3, 13, {3, 70}, {4, 4}, {2, 2}, {1, 1}, {1, 1}));
+  check_all(targeted(Layout::NCW, 2, 1, 2, 7, {150}, {16}, {8}, {1}, {4}));
+}
+
+TEST(PhaseForward, ChannelsLastAndForcedGemmTakeTheGemmPath) {
+  const Case last = targeted(Layout::NHWC, 1, 1, 3, 2, {5, 5}, {4, 4}, {2, 2}, {1, 1}, {1, 1});
+  check_forward<double>(last, CpuPath::Phase, 1, false);
+  const Case first = targeted(Layout::NCHW, 1, 1, 3, 2, {5, 5}, {4, 4}, {2, 2}, {1, 1}, {1, 1});
+  check_forward<double>(first, CpuPath::Gemm, 2, false);
+  check_forward<float>(first, CpuPath::Phase, 2, true);
+}
