@@ -3,28 +3,30 @@
 # wrapper here passes it through core_result(), which raises it as a classed condition
 # from `call`, the user's call. No other file calls .Call (a test checks).
 
-core_result <- function(result, call) {
+core_result <- function(result, call, on_shape_error = NULL) {
   if (inherits(result, "deconv_core_error")) {
-    stop(errorCondition(result$message, class = c(result$class, "deconv_error"), call = call))
+    cond <- errorCondition(result$message, class = c(result$class, "deconv_error"), call = call)
+    if (!is.null(on_shape_error) && inherits(cond, "deconv_shape_error")) on_shape_error(cond)
+    stop(cond)
   }
   result
 }
 
 cpp_deconvolution <- function(data, weight, bias, params, dtype, device, device_id, threads,
-                              call = NULL) {
+                              call = NULL, on_shape_error = NULL) {
   core_result(.Call(C_deconvolution, data, weight, bias, params, dtype, device, device_id,
-                    threads), call)
+                    threads), call, on_shape_error)
 }
 
 cpp_deconvolution_backward <- function(out_grad, data, weight, bias, params, dtype, device,
                                        device_id, threads, want_data, want_weight,
-                                       call = NULL) {
+                                       call = NULL, on_shape_error = NULL) {
   core_result(.Call(C_deconvolution_backward, out_grad, data, weight, bias, params, dtype,
-                    device, device_id, threads, want_data, want_weight), call)
+                    device, device_id, threads, want_data, want_weight), call, on_shape_error)
 }
 
-cpp_deconvolution_shape <- function(data_dim, params, call = NULL) {
-  core_result(.Call(C_deconvolution_shape, data_dim, params), call)
+cpp_deconvolution_shape <- function(data_dim, params, call = NULL, on_shape_error = NULL) {
+  core_result(.Call(C_deconvolution_shape, data_dim, params), call, on_shape_error)
 }
 
 cpp_deconvolution_params <- function(params, call = NULL) {

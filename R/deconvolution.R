@@ -82,9 +82,10 @@ deconvolution <- function(data, weight, bias = NULL, kernel, stride = NULL, dila
   params <- collect_params(environment(), list(...), call)
   inputs <- eager_inputs(data, weight, bias, params, call)
   ctx <- parse_ctx(ctx, call)
-  with_layout_hint(cpp_deconvolution(inputs$data, inputs$weight, inputs$bias, params, dtype,
-                                     ctx$device, ctx$id, threads_option(call), call = call),
-                   dim(inputs$data), dim(inputs$weight) %||% NA, params, call)
+  cpp_deconvolution(inputs$data, inputs$weight, inputs$bias, params, dtype, ctx$device,
+                    ctx$id, threads_option(call), call = call,
+                    on_shape_error = layout_hint(dim(inputs$data), dim(inputs$weight) %||% NA,
+                                                 params, call))
 }
 
 #' Gradients of a transposed convolution
@@ -116,10 +117,11 @@ deconvolution_backward <- function(out.grad, data, weight, bias = NULL, kernel, 
   if (missing(out.grad)) deconv_abort("out.grad", "required: the output's gradient", call = call)
   out.grad <- as_numeric_array(out.grad, "out.grad", call)
   ctx <- parse_ctx(ctx, call)
-  with_layout_hint(cpp_deconvolution_backward(out.grad, inputs$data, inputs$weight,
-                                              inputs$bias, params, dtype, ctx$device, ctx$id,
-                                              threads_option(call), TRUE, TRUE, call = call),
-                   dim(inputs$data), dim(inputs$weight) %||% NA, params, call)
+  cpp_deconvolution_backward(out.grad, inputs$data, inputs$weight, inputs$bias, params, dtype,
+                             ctx$device, ctx$id, threads_option(call), TRUE, TRUE, call = call,
+                             on_shape_error = layout_hint(dim(inputs$data),
+                                                          dim(inputs$weight) %||% NA, params,
+                                                          call))
 }
 
 eager_inputs <- function(data, weight, bias, params, call) {

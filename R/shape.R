@@ -29,6 +29,6 @@ deconvolution_shape <- function(data, kernel, stride = NULL, dilate = NULL, pad 
     deconv_abort("data", "expected the data's dims (3, 4 or 5 integers in R order) or an array",
                  call = call)
   }
-  with_layout_hint(cpp_deconvolution_shape(dims, params, call = call), dims, NULL, params,
-                   call)
+  cpp_deconvolution_shape(dims, params, call = call,
+                          on_shape_error = layout_hint(dims, NULL, params, call))
 }
