@@ -116,26 +116,39 @@ void reorder_weights(const Plan& p, const T* weight, T* out) {
 template <typename T>
 using RowKernel = void (*)(const PhaseRow<T>&);
 
-// The AVX-512 build where the CPU has it, unless DECONV_PHASE_KERNEL=portable asks for
-// the other (the tests run both).
-bool use_avx512_kernel() {
-#ifdef DECONV_HAVE_AVX512_GEMM
-  static const bool use = [] {
+// The widest build the CPU runs; DECONV_PHASE_KERNEL=avx2 or portable asks for a
+// narrower one (the tests run each).
+enum class PhaseSimd { Portable, Avx2, Avx512 };
+
+PhaseSimd phase_simd() {
+  static const PhaseSimd simd = [] {
     const char* env = std::getenv("DECONV_PHASE_KERNEL");
-    return __builtin_cpu_supports("avx512f") != 0 && !(env && std::string(env) == "portable");
-  }();
-  return use;
-#else
-  return false;
+    const std::string want = env ? env : "";
+    PhaseSimd best = PhaseSimd::Portable;
+#ifdef DECONV_HAVE_AVX2_PHASE
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = PhaseSimd::Avx2;
 #endif
+#ifdef DECONV_HAVE_AVX512_GEMM
+    if (__builtin_cpu_supports("avx512f")) best = PhaseSimd::Avx512;
+#endif
+    if (want == "portable") return PhaseSimd::Portable;
+    if (want == "avx2" && best == PhaseSimd::Avx512) return PhaseSimd::Avx2;
+    return best;
+  }();
+  return simd;
 }
 
 template <typename T>
 RowKernel<T> row_kernel() {
+  switch (phase_simd()) {
 #ifdef DECONV_HAVE_AVX512_GEMM
-  if (use_avx512_kernel()) return &phase_row_avx512<T>;
+    case PhaseSimd::Avx512: return &phase_row_avx512<T>;
 #endif
-  return &phase_row_portable<T>;
+#ifdef DECONV_HAVE_AVX2_PHASE
+    case PhaseSimd::Avx2: return &phase_row_avx2<T>;
+#endif
+    default: return &phase_row_portable<T>;
+  }
 }
 
 }  // namespace
@@ -145,15 +158,20 @@ bool phase_forward_fits(const Geometry& g, size_t elem) {
 }
 
 // Measured on an Intel Xeon with AVX-512 (2 vCPUs, one thread, machine shared, best of
-// alternating rounds): with one input channel per group and rows of at least 16 outputs
-// per phase the phase path beats GEMM + col2im's direct depthwise loop (64 channels
-// k4 s2 at 32x32, N=16: 14 vs 20 ms float, 12 vs 16 ms double; 21 channels k8 s4 at
-// 64x64: 15 vs 23 ms, 13 vs 22 ms). With many channels it is 1.4-30x slower than the
-// blocked GEMM (DCGAN 512 -> 256 at 4x4: 1233 vs 39 ms), as the kernel reuses each
-// loaded input for at most 8 filters and rows of a few outputs fill few vector lanes.
+// three alternating rounds, ms GEMM vs phase, float / double): the phase path wins with
+// up to about 96 products per output (input channels per group x taps per phase) on rows
+// of at least 16 outputs per phase: FCN 21 -> 21 k4 s2 at 32x32: 1.5 vs 1.0 / 1.9 vs 1.2;
+// k16 s8: 3.6 vs 3.6 / 5.7 vs 3.2; 8 -> 8 k4 s2 at 64x64, N=4: 6.0 vs 3.9 / 9.0 vs 4.5;
+// 32 groups of 4: 18 vs 14 / 23 vs 8.4; depthwise 64 channels at 32x32, N=16: 34 vs 23 /
+// 31 vs 20. Beyond that it loses (U-Net 64 -> 32 k2 s2: 31 vs 36 / 31 vs 44; stride 1
+// 64 -> 64 k3: 4.1 vs 5.0 / 6.8 vs 6.7), and with many channels the blocked GEMM is far
+// ahead (DCGAN 512 -> 256 at 4x4: 68 vs 1394 ms float): this kernel reuses each loaded
+// input for at most 8 filters and rows of a few outputs fill few vector lanes.
 bool phase_forward_preferred(const Geometry& g, size_t elem, int threads) {
   (void)threads;
-  if (g.channels_per_group() != 1 || g.out[2] / g.stride[2] < 16) return false;
+  int64_t taps = 1;
+  for (int d = 0; d < 3; ++d) taps *= (g.kernel[d] + g.stride[d] - 1) / g.stride[d];
+  if (g.channels_per_group() * taps > 96 || g.out[2] / g.stride[2] < 16) return false;
   return phase_forward_fits(g, elem);
 }
 

@@ -1,7 +1,7 @@
 // The inner loop of the phase-decomposed forward (phase_forward.cpp): one output row of
 // one group, every filter and every width phase, accumulated in SIMD registers and
-// written once. Built twice from phase_kernel.inc: portable, and with AVX-512 where the
-// compiler takes it (chosen at run time by the CPU).
+// written once. Built three times from phase_kernel.inc: portable, and with AVX2 and
+// with AVX-512 where the compiler takes them (chosen at run time by the CPU).
 #pragma once
 
 #include <cstdint>
@@ -40,6 +40,8 @@ constexpr int64_t kPhaseBlock = 32;
 
 template <typename T>
 void phase_row_portable(const PhaseRow<T>& row);
+template <typename T>
+void phase_row_avx2(const PhaseRow<T>& row);
 template <typename T>
 void phase_row_avx512(const PhaseRow<T>& row);
 
