@@ -1,7 +1,8 @@
 # deconv: developer targets. On Debian 12, `make demo` and `make test` do everything
 # from a fresh machine (as root, or as a user with sudo for the system packages).
 #
-#   make deps     install missing Debian packages (R, RcppEigen, testthat, callr, ...)
+#   make deps     install missing Debian packages (R, RcppEigen, testthat, callr, ...);
+#                 `make demo` installs only the smaller list it needs (DEB_DEMO)
 #   make install  build and install the package (R CMD INSTALL; runs ./configure, which
 #                 adds GPU support when it finds CUDA and cuDNN; DECONV_CUDA=0 turns it off)
 #   make demo     upsample the R logo 2x and 4x into $(DEMO_DIR)
@@ -47,9 +48,12 @@ INSTALL_FLAGS ?= --preclean
 
 export DEBIAN_FRONTEND := noninteractive
 
-# Debian packages: R and the package's R dependencies, and the C++ test toolchain.
-DEB_R     := r-base-dev r-cran-rcppeigen r-cran-callr r-cran-testthat r-cran-roxygen2 \
-             r-cran-png r-cran-jsonlite libopenblas0-pthread
+# Debian packages. `make demo` needs only DEB_DEMO: R, what the package builds and loads
+# with, png for the demo's image, and an optimized BLAS. `make test` adds the test
+# dependencies and the C++ test toolchain.
+DEB_DEMO  := r-base-dev r-cran-rcppeigen r-cran-jsonlite r-cran-png libopenblas0-pthread
+DEB_R     := $(DEB_DEMO) r-cran-callr r-cran-testthat r-cran-withr r-cran-roxygen2 \
+             r-cran-jpeg
 DEB_CXX   := cmake g++ make libgtest-dev libeigen3-dev libopenblas-dev
 DEB_CHECK := r-cran-knitr r-cran-rmarkdown pandoc qpdf devscripts
 # `make fuzz`: clang with libFuzzer and the sanitizer runtimes, and its OpenMP.
@@ -59,7 +63,7 @@ PKG     := $(shell sed -n 's/^Package: *//p' DESCRIPTION)
 VERSION := $(shell sed -n 's/^Version: *//p' DESCRIPTION)
 TARBALL := $(PKG)_$(VERSION).tar.gz
 
-.PHONY: all deps deps-check install docs demo test sanitize fuzz valgrind check bench bench-gpu clean
+.PHONY: all deps deps-demo deps-check install install-demo docs demo test sanitize fuzz valgrind check bench bench-gpu clean
 
 all: install
 
@@ -91,6 +95,9 @@ endef
 deps:
 	@$(call apt_install,$(DEB_R) $(DEB_CXX))
 
+deps-demo:
+	@$(call apt_install,$(DEB_DEMO))
+
 deps-check:
 	@$(call apt_install,$(DEB_R) $(DEB_CXX) $(DEB_CHECK))
 
@@ -104,7 +111,7 @@ docs:
 
 # Installs into the first library R uses (the site library when run as root). When that
 # is not writable, R's per-user library is created so R CMD INSTALL picks it up.
-install: deps docs
+define install_package
 	@lib=$$($(RSCRIPT) -e 'cat(.libPaths()[1])'); \
 	if [ ! -w "$$lib" ]; then \
 	  $(RSCRIPT) -e 'd <- Sys.getenv("R_LIBS_USER"); dir.create(d, recursive = TRUE, showWarnings = FALSE); cat(d)' >/dev/null; \
@@ -119,8 +126,16 @@ install: deps docs
 	else \
 	  tail -n 80 $(BUILD)/install.log; echo "install: R CMD INSTALL failed (full log: $(BUILD)/install.log)"; exit 1; \
 	fi
+endef
 
-demo: install
+install: deps docs
+	$(install_package)
+
+# The demo's install: the same, after installing only the demo's Debian packages.
+install-demo: deps-demo docs
+	$(install_package)
+
+demo: install-demo
 	$(RSCRIPT) inst/examples/upsample.R $(DEMO_DIR)
 
 # tools/run_tests.sh prints "N passed, N failed, N skipped" last and fails if any failed.

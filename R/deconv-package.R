@@ -3,10 +3,22 @@
 #' `deconvolution()` computes MXNet's `Deconvolution` operator now, on R arrays that
 #' follow MXNet R's convention: `dim(x)` is the layout reversed, so NCHW data is an
 #' array with `dim = c(W, H, C, N)` and R's column-major memory is row-major NCHW.
-#' Tuple arguments are in R order too: `kernel = c(kw, kh)`.
+#' Tuple arguments are in R order too: `kernel = c(kw, kh)`. [from_layout()] and
+#' [to_layout()] convert from and to the order torch, keras and [png::readPNG()] use.
+#'
+#' * Eager calls: [deconvolution()], [deconvolution_backward()],
+#'   [deconvolution_shape()].
+#' * Upsampling: [upsample()], [upsample_file()], [bilinear_kernel()].
+#' * Symbols and the executor, as in MXNet R: [mx.symbol.Deconvolution()],
+#'   [mx.simple.bind()], [mx.symbol.save()], ...
+#' * The build and the machine: [deconv_info()], [deconv_threads()].
+#'
+#' Start with `vignette("deconv")`; `vignette("symbols")` covers the symbol API,
+#' MXNet's JSON files and the GPU.
 #'
 #' Options: `deconv.threads` (number of CPU threads; 0 or unset uses OpenMP's default,
-#' see [deconv_threads()]).
+#' see [deconv_threads()]); `deconv.max.json.bytes` (the largest symbol file
+#' [mx.symbol.load()] reads).
 #'
 #' @keywords internal
 #' @useDynLib deconv, .registration = TRUE
