@@ -49,7 +49,8 @@ export DEBIAN_FRONTEND := noninteractive
 
 # Debian packages: R and the package's R dependencies, and the C++ test toolchain.
 DEB_R     := r-base-dev r-cran-rcppeigen r-cran-callr r-cran-testthat r-cran-roxygen2 \
-             r-cran-png r-cran-jsonlite libopenblas0-pthread
+             r-cran-png r-cran-jsonlite libopenblas0-pthread r-cran-future r-cran-future.apply \
+             r-cran-parallelly r-cran-progressr
 DEB_CXX   := cmake g++ make libgtest-dev libeigen3-dev libopenblas-dev
 DEB_CHECK := r-cran-knitr r-cran-rmarkdown pandoc qpdf devscripts
 # `make fuzz`: clang with libFuzzer and the sanitizer runtimes, and its OpenMP.
