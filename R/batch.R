@@ -169,7 +169,7 @@ deconv_batch <- function(x, fun, ..., chunk.size = NULL, input = "data", threads
 #' @inheritParams deconv_batch
 #' @return With `errors = "stop"`, the output paths, invisibly. With `errors =
 #'   "collect"`, a data frame with columns `input`, `output` (`NA` where it failed),
-#'   `ok` and `error` (the message, `NA` where it worked).
+#'   `ok` and `error` (why it failed, `NA` where it worked).
 #' @seealso [deconv_batch()], `vignette("batches")`.
 #' @examples
 #' if (requireNamespace("png", quietly = TRUE)) {
@@ -208,8 +208,7 @@ batch_files <- function(input, output, file_fun, args, threads, errors, call) {
   if (errors == "stop") return(invisible(output))
   ok <- vapply(out, function(o) o$ok, NA)
   data.frame(input = input, output = ifelse(ok, output, NA_character_), ok = ok,
-             error = vapply(out, function(o) if (o$ok) NA_character_ else
-               conditionMessage(o$error), ""),
+             error = vapply(out, function(o) if (o$ok) NA_character_ else o$error$detail, ""),
              stringsAsFactors = FALSE)
 }
 
@@ -539,11 +538,16 @@ batch_finish_list <- function(outcomes, item_names, errors) {
   list(value = value, ok = ok, errors = errs)
 }
 
-# The item's error, named by the item; the original condition is its parent.
+# The item's error, named by the item; the original condition is its parent. A parent
+# message naming the same argument ("input: no such file ...") loses that prefix.
 batch_error <- function(e, index, label, file, call) {
-  errorCondition(paste0(label, ": ", conditionMessage(e)),
+  arg <- regmatches(label, regexpr("^[[:alnum:]._]+", label))
+  detail <- conditionMessage(e)
+  prefix <- paste0(arg, ": ")
+  if (startsWith(detail, prefix)) detail <- substring(detail, nchar(prefix) + 1)
+  errorCondition(paste0(label, ": ", detail),
                  class = c("deconv_batch_error", "deconv_error"), call = call,
-                 parent = e, index = index, file = file)
+                 parent = e, index = index, file = file, detail = detail)
 }
 
 # ---- executors ------------------------------------------------------------------------
