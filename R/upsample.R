@@ -87,7 +87,7 @@ upsample <- function(x, factor = 2, method = c("bilinear", "nearest"),
   } else {
     upsample_bilinear(data, s, geom, edge, dtype, clamp, alpha, call, ...)
   }
-  if (image) to_layout(y, layout) else y
+  if (image) image_back(y, layout) else y
 }
 
 # A choice among `choices`: the default (the whole vector) means the first.
@@ -111,7 +111,12 @@ check_upsample_layout <- function(layout, call) {
   layout
 }
 
-# x as an array in the package's convention (images converted by from_layout()).
+# x as an array in the package's convention. An image's H x W (x C) array is used as it
+# is, as NCHW data with dim c(H, W, C, 1): in memory that is from_layout(x, "HWC") with
+# the two spatial axes swapped, and upsampling treats each axis on its own, so the
+# result is the same without the two aperm() copies (which cost more than the kernel).
+# Its factor is reversed to match (see check_factor()), and image_back() drops the
+# added dimensions.
 check_upsample_x <- function(x, layout, image, call) {
   if (missing(x) || !(is.numeric(x) || is.logical(x)) || is.object(x) || is.null(dim(x))) {
     deconv_abort("x", paste0("expected a numeric array, got ",
@@ -140,7 +145,20 @@ check_upsample_x <- function(x, layout, image, call) {
     deconv_abort("x", sprintf("expected no empty dimension, got dim = %s", dims_string(d)),
                  class = "deconv_shape_error", call = call)
   }
-  if (image) from_layout(x, layout) else x
+  if (image) {
+    dn <- dimnames(x)
+    dim(x) <- c(d, rep(1L, 4L - length(d)))
+    if (!is.null(dn)) dimnames(x) <- c(dn, vector("list", 4L - length(dn)))
+  }
+  x
+}
+
+image_back <- function(y, layout) {
+  keep <- nchar(layout)
+  dn <- dimnames(y)
+  dim(y) <- dim(y)[seq_len(keep)]
+  if (!is.null(dn)) dimnames(y) <- dn[seq_len(keep)]
+  y
 }
 
 # Where the spatial and channel dimensions of the package-convention array sit.
@@ -165,6 +183,7 @@ check_factor <- function(factor, geom, layout, image, call) {
                                    r, describe_value(factor), hint), call = call)
   }
   s <- rep_len(as.numeric(factor), r)
+  if (image) s <- rev(s)                 # the image's dims are (H, W), the factor (fw, fh)
   out <- geom$dims[geom$spatial] * s
   if (any(out > .Machine$integer.max)) {
     deconv_abort("factor", sprintf("the output would have spatial dims %s; R arrays hold at most 2^31 - 1 per dimension",

@@ -153,12 +153,14 @@ test_that("image layouts HWC and HW come back in their own shape and orientation
 
 test_that("alpha: transparent pixels' colour does not bleed", {
   rgba <- array(0, c(1, 4, 2))                          # H = 1, W = 4, grey + alpha
-  rgba[1, , 1] <- c(1, 1, 0.2, 0.2)                     # colour of the transparent half
+  rgba[1, , 1] <- c(0.5, 0.5, 1, 1)                     # colour of the transparent half
   rgba[1, , 2] <- c(1, 1, 0, 0)                         # is not to show
   y <- upsample(rgba, c(2, 1), layout = "HWC", alpha = TRUE)
   seen <- y[1, , 2] > 0
-  expect_true(all(abs(y[1, seen, 1] - 1) < 1e-12))
-  expect_true(any(upsample(rgba, c(2, 1), layout = "HWC")[1, seen, 1] < 1))
+  expect_identical(seen, c(rep(TRUE, 5), rep(FALSE, 3)))
+  expect_true(all(abs(y[1, seen, 1] - 0.5) < 1e-12))
+  expect_equal(y[1, , 2], c(1, 1, 1, 0.75, 0.25, 0, 0, 0))
+  expect_true(any(upsample(rgba, c(2, 1), layout = "HWC")[1, seen, 1] > 0.6))
 })
 
 test_that("dimnames of channels and samples are kept; ctx and workspace pass through", {
