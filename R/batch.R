@@ -33,7 +33,8 @@
 #' `mc.cores` entry (future sets `mc.cores = 1` on its workers to stop nested forking).
 #' Workers x threads is then at most a machine's cores whenever the workers share one
 #' machine and do not outnumber its cores. A forked worker (`plan(multicore)`) runs on
-#' one thread, since OpenMP's threads do not survive a fork; see [deconv_threads()].
+#' one thread, whatever `threads` says, since OpenMP's threads do not survive a fork;
+#' see [deconv_threads()].
 #'
 #' **Memory.** An array is cut and sent in waves of one chunk per worker: a worker
 #' receives only its chunk (plus `fun` and `...`), and this session holds the array, one
@@ -315,7 +316,7 @@ batch_worker <- function(fun, args, threads, workers, progress) {
   force(workers)
   force(progress)
   function(item) {
-    n <- if (is.null(threads)) worker_threads(workers) else threads
+    n <- if (forked_child()) 1L else if (is.null(threads)) worker_threads(workers) else threads
     old <- options(deconv.threads = n)
     on.exit(options(old))
     out <- tryCatch(list(ok = TRUE, value = call_with(fun, item, args)),
@@ -369,12 +370,12 @@ batch_seeds <- function(n) {
 
 # ---- threads per worker ---------------------------------------------------------------
 
-# On a worker: its machine's cores shared among the plan's workers; one thread in a
-# forked child, where the core runs on one thread anyway (OpenMP after fork).
-worker_threads <- function(workers) {
-  if (batch_has("parallelly") && parallelly::isForkedChild()) return(1L)
-  thread_rule(worker_cores(), workers)
-}
+# On a worker: its machine's cores shared among the plan's workers.
+worker_threads <- function(workers) thread_rule(worker_cores(), workers)
+
+# A forked child runs the core on one thread whatever it is told (OpenMP's threads do
+# not survive fork; see run_options.h), so that is the count it reports.
+forked_child <- function() batch_has("parallelly") && parallelly::isForkedChild()
 
 thread_rule <- function(cores, workers) {
   max(1L, as.integer(floor(cores / max(1, workers))))

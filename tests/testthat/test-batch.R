@@ -182,7 +182,8 @@ test_that("forked (multicore) workers run on one thread and finish, after a thre
     layer(x)  # the parent's OpenMP pool now holds a second thread
     future::plan(future::multicore, workers = 2)
     y <- deconv_batch(x, layer, chunk.size = 1)
-    info <- deconv_batch(as.list(1:2), function(i) c(deconv_threads(), Sys.getpid()))
+    info <- deconv_batch(as.list(1:2), function(i) c(deconv_threads(), Sys.getpid()),
+                         threads = 2)  # told 2, runs (and says) 1
     list(same = identical(y, serial), info = info, pid = Sys.getpid())
   }, libpath = .libPaths(), timeout = 60)
   expect_true(res$same)
