@@ -50,10 +50,12 @@ export DEBIAN_FRONTEND := noninteractive
 
 # Debian packages. `make demo` needs only DEB_DEMO: R, what the package builds and loads
 # with, png for the demo's image, and an optimized BLAS. `make test` adds the test
-# dependencies and the C++ test toolchain.
+# dependencies (future & co. for the batch tests, knitr/rmarkdown/pandoc to render the
+# vignettes) and the C++ test toolchain.
 DEB_DEMO  := r-base-dev r-cran-rcppeigen r-cran-jsonlite r-cran-png libopenblas0-pthread
 DEB_R     := $(DEB_DEMO) r-cran-callr r-cran-testthat r-cran-withr r-cran-roxygen2 \
-             r-cran-jpeg
+             r-cran-jpeg r-cran-future r-cran-future.apply r-cran-parallelly r-cran-progressr \
+             r-cran-knitr r-cran-rmarkdown pandoc
 DEB_CXX   := cmake g++ make libgtest-dev libeigen3-dev libopenblas-dev
 DEB_CHECK := r-cran-knitr r-cran-rmarkdown pandoc qpdf devscripts
 # `make fuzz`: clang with libFuzzer and the sanitizer runtimes, and its OpenMP.
