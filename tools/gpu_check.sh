@@ -137,8 +137,8 @@ echo "$have_gpu" > "$out/have_gpu"
 # shellcheck source=tools/find_cuda.sh
 . tools/find_cuda.sh
 cuda_ok=no cudnn_inc="" cudnn_lib="" cudnn_note=""
-deconv_find_cuda && cuda_ok=yes
-find_why=$DECONV_CUDA_WHY
+find_why=""
+if deconv_find_cuda; then cuda_ok=yes; else find_why=$DECONV_CUDA_WHY; fi
 if [[ $cuda_ok == yes ]]; then
   cudnn_inc=$DECONV_CUDNN_INCDIR cudnn_lib=$DECONV_CUDNN_LIBDIR/libcudnn.so
 elif [[ -n $DECONV_NVCC ]]; then

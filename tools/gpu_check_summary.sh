@@ -14,6 +14,12 @@ fence() { echo '```'; }
 # step_field NAME COLUMN: a column of steps.tsv for step NAME.
 step_field() { awk -F '\t' -v n="$1" -v c="$2" '$1 == n {v = $c} END {print v}' "$out/steps.tsv" 2>/dev/null; }
 step_status() { local s; s=$(step_field "$1" 2); echo "${s:-not reached}"; }
+# "ok", "not run (no GPU)", "failed (exit status 1)": status and note of step NAME.
+step_line() {
+  local n
+  n=$(step_field "$1" 4)
+  echo "$(step_status "$1")${n:+ ($n)}"
+}
 
 # ---- GPU suite counts ------------------------------------------------------------------
 runs=$(ls "$logs"/gpu-suite.run*.log 2>/dev/null | sort)
@@ -53,11 +59,11 @@ cat "$out"/gpu_errors.*.tsv 2>/dev/null | awk -F '\t' '
 echo "# GPU check: $(hostname 2>/dev/null)"
 echo
 echo "- started $started; $elapsed s of the $budget s budget; SCALE $scale"
-echo "- GPU: ${gpu_name:-?}; $(grep -m1 '^== GPU:' "$out/info.txt" 2>/dev/null | sed 's/^== //')"
+echo "- GPU: ${gpu_name:-?}; built for $(grep -m1 '^== GPU:' "$out/info.txt" 2>/dev/null | sed 's/^.*architecture: //')"
 line="- GPU suite (test_deconv_gpu): $passed passed, $failed failed, $skipped skipped"
 ((crashed > 0)) && line+=", $crashed died (counted apart from the failed: see below)"
 [[ -n $cut_off ]] && line+="; cut off by the time limit during $cut_off"
-[[ $(step_status gpu-suite) == "not run" ]] && line="- GPU suite: not run ($(step_field gpu-suite 4))"
+[[ $(step_status gpu-suite) == "not run" ]] && line="- GPU suite: $(step_line gpu-suite)"
 echo "$line"
 [[ $have_gpu == yes ]] || echo "- **No GPU on this machine**: the device tests skipped, and the GPU benchmark and memcheck were not run."
 if [[ -s $errs ]]; then
@@ -78,7 +84,7 @@ echo
 echo "## GPU suite"
 echo
 if [[ -z $runs ]]; then
-  echo "Not run: $(step_status gpu-suite) $(step_field gpu-suite 4)"
+  echo "Not run: $(step_line gpu-suite)"
 else
   echo "$passed passed, $failed failed, $skipped skipped in $(echo "$runs" | wc -l) run(s) of the binary."
   if [[ -s $out/gpu_crashed.tsv ]]; then
@@ -149,7 +155,7 @@ for part in gpu cpu; do
   if [[ -s $out/bench_$part.md ]]; then
     cat "$out/bench_$part.md"
   else
-    echo "### ${part^^}: $(step_status bench-$part) $(step_field bench-$part 4)"
+    echo "### ${part^^}: $(step_line "bench-$part")"
     echo
   fi
 done
@@ -163,7 +169,7 @@ if [[ -s $logs/memcheck.log ]]; then
   echo "$(step_status memcheck): $(grep -m1 'ERROR SUMMARY' "$logs/memcheck.log" || echo 'no ERROR SUMMARY line')"
   grep -m1 -A12 '^========= Invalid\|^========= Program hit' "$logs/memcheck.log" | sed 's/^/    /'
 else
-  echo "$(step_status memcheck) $(step_field memcheck 4)"
+  step_line memcheck
 fi
 echo
 echo "## CPU suites (ctest, without the GPU suite and the per-backend copies)"
@@ -172,12 +178,12 @@ if [[ -s $logs/cpu-suites.log ]]; then
   echo "$(step_status cpu-suites): $(grep -m1 'tests passed' "$logs/cpu-suites.log" || echo 'no ctest summary line')"
   sed -n '/The following tests FAILED/,$p' "$logs/cpu-suites.log" | head -n 20 | sed 's/^/    /'
 else
-  echo "$(step_status cpu-suites) $(step_field cpu-suites 4)"
+  step_line cpu-suites
 fi
 echo
 echo "## test-gpu.R"
 echo
-echo "$(step_status r-test-gpu) $(step_field r-test-gpu 4)"
+step_line r-test-gpu
 echo
 
 # ---- build info, the tails of failed steps, nvidia-smi ------------------------------------

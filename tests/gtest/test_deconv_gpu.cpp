@@ -136,9 +136,15 @@ void record_error(const Geometry& g, const char* result, const std::vector<T>& g
   }
 }
 
-class ErrorReport : public ::testing::Environment {
+// Rewrites the report file after every test (so a run that dies or is cut off still
+// leaves what it measured) and prints the lines once at the end.
+class ErrorReport : public ::testing::EmptyTestEventListener {
  public:
-  void TearDown() override {
+  void OnTestEnd(const ::testing::TestInfo&) override { write(false); }
+  void OnTestProgramEnd(const ::testing::UnitTest&) override { write(true); }
+
+ private:
+  static void write(bool print) {
     std::lock_guard<std::mutex> lock(error_mutex);
     const char* file = std::getenv("DECONV_GPU_ERRORS");
     std::ofstream out;
@@ -153,14 +159,17 @@ class ErrorReport : public ::testing::Environment {
       std::snprintf(line, sizeof line, "%s\t%s\t%s\t%.3g\t%.0e\t%lld", std::get<0>(kv.first).c_str(),
                     dtype.c_str(), std::get<2>(kv.first).c_str(), kv.second.worst, tol,
                     static_cast<long long>(kv.second.checks));
-      std::printf("GPU_MAX_REL_ERROR\t%s\n", line);
+      if (print) std::printf("GPU_MAX_REL_ERROR\t%s\n", line);
       if (out.is_open()) out << line << "\t" << kv.second.where << "\n";
     }
-    std::fflush(stdout);
+    if (print) std::fflush(stdout);
   }
 };
-[[maybe_unused]] ::testing::Environment* const error_report =
-    ::testing::AddGlobalTestEnvironment(new ErrorReport);
+// Registered before gtest's main runs the tests (the listener list takes ownership).
+[[maybe_unused]] const bool error_report_registered = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new ErrorReport);
+  return true;
+}();
 
 // ---- inputs and the CPU's results --------------------------------------------------------
 
