@@ -23,6 +23,9 @@
 #                 fails on any error or definitely lost block
 #   make bench    run inst/bench/bench.R, if present
 #   make bench-gpu  run inst/bench/bench_gpu.R (needs a CUDA build and a GPU)
+#   make gpu-check  tools/gpu_check.sh: the C++ GPU suite and benchmark of the core built
+#                 with CUDA, no R needed, summary in $(BUILD)/gpu-check-out/summary.md
+#                 (GPU_CHECK_SCALE scales the random cases; see docs/gpu-check.md)
 #   make clean    remove build outputs
 #
 # Variables: DOCS=1 regenerates man/ and NAMESPACE with roxygen2 before installing
@@ -217,6 +220,17 @@ bench: install
 
 bench-gpu: install
 	$(RSCRIPT) inst/bench/bench_gpu.R
+
+# The same check a bare GPU machine runs (docs/gpu-check.md), here: prepares the carry
+# (GoogleTest, Eigen), then builds and runs; GPU steps are marked "not run" without a GPU.
+GPU_CHECK_SCALE ?= 1
+GPU_CHECK_OUT   ?= $(BUILD)/gpu-check-out
+.PHONY: gpu-check
+gpu-check:
+	@tools/gpu_check_prepare.sh
+	@rm -rf $(GPU_CHECK_OUT)
+	@$(CLEAN_ENV) JOBS=$(JOBS) tools/gpu_check.sh $(GPU_CHECK_OUT) $(GPU_CHECK_SCALE)
+	@sed -n '3,8p' $(GPU_CHECK_OUT)/summary.md; echo "summary: $(GPU_CHECK_OUT)/summary.md"
 
 clean:
 	rm -rf $(BUILD) $(PKG).Rcheck $(PKG)_*.tar.gz

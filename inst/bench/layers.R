@@ -4,26 +4,26 @@
 
 # Sizes in MXNet/PyTorch order (spatial = D, H, W); R order is the reverse.
 
+# The table itself is layers.csv next to this file, which the C++ benchmark of the core
+# (tests/gtest/bench_core.cpp, run by tools/gpu_check.sh) reads too: one list for all.
+# Tuples are written "4x4" (MXNet order); bench.R and bench_gpu.R set `script_dir`.
 layer <- function(name, group, N, C, spatial, F, kernel, stride, pad, groups = 1L) {
   list(name = name, group = group, N = N, C = C, spatial = spatial, F = F, kernel = kernel,
        stride = stride, pad = pad, groups = groups)
 }
-all_layers <- list(
-  layer("dcgan1", "dcgan", 64, 512, c(4, 4), 256, c(4, 4), c(2, 2), c(1, 1)),
-  layer("dcgan2", "dcgan", 64, 256, c(8, 8), 128, c(4, 4), c(2, 2), c(1, 1)),
-  layer("dcgan3", "dcgan", 64, 128, c(16, 16), 3, c(4, 4), c(2, 2), c(1, 1)),
-  layer("fcn1", "fcn", 1, 21, c(32, 32), 21, c(4, 4), c(2, 2), c(1, 1)),
-  layer("fcn2", "fcn", 1, 21, c(16, 16), 21, c(16, 16), c(8, 8), c(4, 4)),
-  layer("unet", "unet", 8, 64, c(64, 64), 32, c(2, 2), c(2, 2), c(0, 0)),
-  layer("unet3d", "unet3d", 2, 64, c(16, 16, 16), 32, c(2, 2, 2), c(2, 2, 2), c(0, 0, 0)),
-  layer("audio", "audio", 8, 256, 1024, 128, 16, 8, 4),
-  layer("depthwise", "depthwise", 16, 64, c(32, 32), 64, c(4, 4), c(2, 2), c(1, 1), groups = 64),
-  layer("tiny", "tiny", 1, 1, c(4, 4), 1, c(2, 2), c(2, 2), c(0, 0)),
-  layer("scale_n1", "scaling", 1, 256, c(8, 8), 128, c(4, 4), c(2, 2), c(1, 1)),
-  layer("scale_n4", "scaling", 4, 256, c(8, 8), 128, c(4, 4), c(2, 2), c(1, 1)),
-  layer("scale_n16", "scaling", 16, 256, c(8, 8), 128, c(4, 4), c(2, 2), c(1, 1)),
-  layer("scale_n64", "scaling", 64, 256, c(8, 8), 128, c(4, 4), c(2, 2), c(1, 1))
-)
+read_layers <- function(file) {
+  t <- utils::read.csv(file, colClasses = "character", strip.white = TRUE)
+  tuple <- function(x) as.numeric(strsplit(x, "x", fixed = TRUE)[[1]])
+  lapply(seq_len(nrow(t)), function(i) {
+    r <- t[i, ]
+    layer(r$name, r$group, as.numeric(r$N), as.numeric(r$C), tuple(r$spatial),
+          as.numeric(r$F), tuple(r$kernel), tuple(r$stride), tuple(r$pad),
+          as.integer(r$groups))
+  })
+}
+all_layers <- read_layers(file.path(
+  if (exists("script_dir", inherits = TRUE)) script_dir else system.file("bench", package = "deconv"),
+  "layers.csv"))
 names(all_layers) <- vapply(all_layers, `[[`, "", "name")
 
 select_layers <- function(wanted, who = "bench.R") {

@@ -5,6 +5,12 @@
 // cudnn_tune None / Off / LimitedWorkspace / Fastest, and cudnn_off (deconv's own kernels).
 // Float and double; tolerance relative to the largest reference value, 1e-4 / 1e-10.
 //
+// Environment (tools/gpu_check.sh sets both): DECONV_GPU_SCALE multiplies the number of
+// random cases per mode (default 1: 60 each; never fewer than 5); DECONV_GPU_ERRORS names
+// a file that receives, at the end of the run, the largest relative GPU-vs-CPU error seen
+// per mode, type and result (tab-separated; the same lines go to stdout prefixed by
+// GPU_MAX_REL_ERROR).
+//
 // Built only in the CUDA configuration of tests/gtest. Every test that needs a device skips
 // when deconv::cuda::device_count() is 0; the tests of the build information and of device
 // numbers out of range run everywhere.
@@ -13,9 +19,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -32,10 +45,23 @@ using namespace deconv_test;  // Case, make_case, random_case, close, exact, poi
 
 namespace {
 
+// DECONV_GPU_TESTS_ON_CPU (cmake -DDECONV_GPU_DRYRUN=ON: test_deconv_gpu_dryrun) runs the
+// suite's logic with the CPU standing in for the GPU, so that a machine without a device
+// can check the tests themselves; the tests that need real device memory skip there.
+#ifdef DECONV_GPU_TESTS_ON_CPU
+#define SKIP_WITHOUT_DEVICE() \
+  do {                        \
+  } while (0)
+#define SKIP_IN_DRYRUN() GTEST_SKIP() << "dry run: the CPU stands in for the GPU"
+#else
 #define SKIP_WITHOUT_DEVICE()                                   \
   do {                                                          \
     if (cuda::device_count() == 0) GTEST_SKIP() << "no CUDA device"; \
   } while (0)
+#define SKIP_IN_DRYRUN() \
+  do {                   \
+  } while (0)
+#endif
 
 // ---- how the GPU picks its algorithm ---------------------------------------------------
 
@@ -64,6 +90,86 @@ Geometry geometry_for(const Case& c, const Mode& m) {
   EXPECT_EQ(g.cudnn_off, m.cudnn_off);
   return g;
 }
+
+// The mode a geometry runs in, by name (for the error report).
+const char* mode_name(const Geometry& g) {
+  for (const Mode& m : kModes)
+    if (m.cudnn_off == g.cudnn_off && (m.cudnn_off || m.tune == g.cudnn_tune)) return m.name;
+  return "unknown";
+}
+
+// ---- the largest GPU-vs-CPU errors, per mode, type and result -----------------------------
+
+// Relative error as close() measures it: max|gpu - cpu| / max|cpu| (infinite when a value
+// is not finite). Every comparison of check_gpu_as is recorded; ErrorReport writes them out.
+struct ErrorStat {
+  double worst = 0;
+  int64_t checks = 0;
+  std::string where;  // the test and case of the worst one
+};
+using ErrorKey = std::tuple<std::string, std::string, std::string>;  // mode, dtype, result
+std::mutex error_mutex;
+std::map<ErrorKey, ErrorStat> errors;
+std::string current_case;  // set by check_gpu: which case the next comparisons belong to
+
+template <typename T>
+void record_error(const Geometry& g, const char* result, const std::vector<T>& got,
+                  const std::vector<double>& ref) {
+  double scale = 0, worst = 0;
+  for (double r : ref) scale = std::max(scale, std::abs(r));
+  for (size_t i = 0; i < ref.size() && i < got.size(); ++i) {
+    const double v = static_cast<double>(got[i]);
+    worst = std::isfinite(v) ? std::max(worst, std::abs(v - ref[i]))
+                             : std::numeric_limits<double>::infinity();
+  }
+  if (got.size() != ref.size()) worst = std::numeric_limits<double>::infinity();
+  const double rel = scale > 0 ? worst / scale : worst;
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::lock_guard<std::mutex> lock(error_mutex);
+  ErrorStat& e = errors[ErrorKey(mode_name(g), std::is_same<T, float>::value ? "float" : "double",
+                                 result)];
+  ++e.checks;
+  if (rel > e.worst || e.checks == 1) {
+    e.worst = rel;
+    e.where = std::string(test ? test->test_suite_name() : "?") + "." +
+              (test ? test->name() : "?") + ": " + current_case;
+  }
+}
+
+// Rewrites the report file after every test (so a run that dies or is cut off still
+// leaves what it measured) and prints the lines once at the end.
+class ErrorReport : public ::testing::EmptyTestEventListener {
+ public:
+  void OnTestEnd(const ::testing::TestInfo&) override { write(false); }
+  void OnTestProgramEnd(const ::testing::UnitTest&) override { write(true); }
+
+ private:
+  static void write(bool print) {
+    std::lock_guard<std::mutex> lock(error_mutex);
+    const char* file = std::getenv("DECONV_GPU_ERRORS");
+    std::ofstream out;
+    if (file && *file) {
+      out.open(file);
+      out << "mode\tdtype\tresult\tmax_rel_error\ttolerance\tchecks\tworst_case\n";
+    }
+    for (const auto& kv : errors) {
+      const std::string& dtype = std::get<1>(kv.first);
+      const double tol = dtype == "float" ? tolerance<float>() : tolerance<double>();
+      char line[512];
+      std::snprintf(line, sizeof line, "%s\t%s\t%s\t%.3g\t%.0e\t%lld", std::get<0>(kv.first).c_str(),
+                    dtype.c_str(), std::get<2>(kv.first).c_str(), kv.second.worst, tol,
+                    static_cast<long long>(kv.second.checks));
+      if (print) std::printf("GPU_MAX_REL_ERROR\t%s\n", line);
+      if (out.is_open()) out << line << "\t" << kv.second.where << "\n";
+    }
+    if (print) std::fflush(stdout);
+  }
+};
+// Registered before gtest's main runs the tests (the listener list takes ownership).
+[[maybe_unused]] const bool error_report_registered = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new ErrorReport);
+  return true;
+}();
 
 // ---- inputs and the CPU's results --------------------------------------------------------
 
@@ -107,7 +213,11 @@ Results cpu_results(const Geometry& g, const Inputs& in, bool bias) {
 
 Context gpu_context(int device = 0) {
   Context c;
+#ifdef DECONV_GPU_TESTS_ON_CPU
+  c.device = Device::CPU;
+#else
   c.device = Device::GPU;
+#endif
   c.device_id = device;
   return c;
 }
@@ -125,15 +235,19 @@ void check_gpu_as(const Geometry& g, const Inputs& in, const Results& want, bool
   auto y = poisoned<T>(element_count(g.out_shape));
   deconvolution_forward<T>(gpu, g, x.data(), w.data(), bias ? b.data() : nullptr, y.data(),
                            opts);
+  record_error(g, "out", y, want.y);
   EXPECT_TRUE(close("out", y, want.y));
 
   auto gx = poisoned<T>(element_count(g.data_shape)), gw = poisoned<T>(element_count(g.weight_shape)),
        gb = poisoned<T>(g.num_filter);
   deconvolution_backward<T>(gpu, g, dy.data(), x.data(), w.data(), gx.data(), gw.data(),
                             bias ? gb.data() : nullptr, opts);
+  record_error(g, "data_grad", gx, want.dx);
+  record_error(g, "weight_grad", gw, want.dw);
   EXPECT_TRUE(close("data_grad", gx, want.dx));
   EXPECT_TRUE(close("weight_grad", gw, want.dw));
   if (bias) {
+    record_error(g, "bias_grad", gb, want.db);
     EXPECT_TRUE(close("bias_grad", gb, want.db));
   } else {
     EXPECT_TRUE(std::all_of(gb.begin(), gb.end(), [](T v) { return std::isnan(v); }))
@@ -144,6 +258,7 @@ void check_gpu_as(const Geometry& g, const Inputs& in, const Results& want, bool
 // Case `c` in mode `m`, float and double, against the CPU.
 void check_gpu(const Case& c, const Mode& m, uint64_t seed, int device = 0) {
   SCOPED_TRACE(c.str() + ", mode " + m.name + ", device " + std::to_string(device));
+  current_case = c.str();
   const Geometry g = geometry_for(c, m);
   const Inputs in = random_inputs(g, seed);
   const Results want = cpu_results(g, in, c.bias);
@@ -157,19 +272,33 @@ void check_gpu_all_modes(const Case& c, uint64_t seed) {
 
 // ---- seeded random cases, per mode -----------------------------------------------------
 
-// Mode i runs the generator's cases kFirstCase + i * kCasesPerMode + [0, kCasesPerMode):
-// cases the CPU suite does not draw (it uses 0..299), every layout equally often.
-constexpr int kCasesPerMode = 60;
+// Mode i runs the generator's cases kFirstCase + i * kModeStride + [0, cases_per_mode()):
+// cases the CPU suite does not draw (it uses 0..299), every layout equally often, and a
+// larger DECONV_GPU_SCALE only adds cases to each mode's list.
+constexpr int kBaseCasesPerMode = 60;
 constexpr int kFirstCase = 10000;
+constexpr int kModeStride = 100000;
 
-int case_index(int mode, int i) { return kFirstCase + mode * kCasesPerMode + i; }
+// 60 x DECONV_GPU_SCALE, a multiple of 5 (the layouts), at least 5 and at most kModeStride.
+int cases_per_mode() {
+  static const int n = [] {
+    const char* s = std::getenv("DECONV_GPU_SCALE");
+    double scale = s && *s ? std::atof(s) : 1.0;
+    if (!(scale > 0)) scale = 1.0;
+    const double want = std::min(kBaseCasesPerMode * scale, double(kModeStride));
+    return std::max(5, static_cast<int>(std::lround(want / 5)) * 5);
+  }();
+  return n;
+}
+
+int case_index(int mode, int i) { return kFirstCase + mode * kModeStride + i; }
 
 class GpuRandomCase : public ::testing::TestWithParam<int> {};
 
 TEST_P(GpuRandomCase, MatchesCpu) {
   SKIP_WITHOUT_DEVICE();
   const int mode = GetParam();
-  for (int i = 0; i < kCasesPerMode; ++i) {
+  for (int i = 0; i < cases_per_mode(); ++i) {
     const int index = case_index(mode, i);
     SCOPED_TRACE("random case " + std::to_string(index));
     check_gpu(random_case(index), kModes[mode], 5000 + static_cast<uint64_t>(index));
@@ -184,11 +313,16 @@ INSTANTIATE_TEST_SUITE_P(Modes, GpuRandomCase, ::testing::Range(0, kNumModes),
 
 TEST(GpuRandomCaseCoverage, EachModeSeesEveryFeature) {
   // Runs without a device: the cases each mode gets cover what the suite promises.
+  const int n = cases_per_mode();
+  if (n < kBaseCasesPerMode) {
+    GTEST_SKIP() << "DECONV_GPU_SCALE < 1: " << n << " cases per mode, too few to promise "
+                 << "every feature";
+  }
   for (int mode = 0; mode < kNumModes; ++mode) {
     SCOPED_TRACE(kModes[mode].name);
     int layouts[6] = {0}, depthwise = 0, grouped = 0, dilated = 0, padded = 0, adjusted = 0,
         target = 0, bias = 0, no_bias = 0, tiny_ws = 0, default_layout = 0;
-    for (int i = 0; i < kCasesPerMode; ++i) {
+    for (int i = 0; i < n; ++i) {
       const Case c = random_case(case_index(mode, i));
       ++layouts[static_cast<int>(c.layout)];
       depthwise += c.G > 1 && c.Cg == 1;
@@ -202,7 +336,7 @@ TEST(GpuRandomCaseCoverage, EachModeSeesEveryFeature) {
       tiny_ws += c.workspace == 0;
       default_layout += !c.layout_given;
     }
-    for (int l = 1; l <= 5; ++l) EXPECT_EQ(layouts[l], kCasesPerMode / 5) << l;
+    for (int l = 1; l <= 5; ++l) EXPECT_EQ(layouts[l], n / 5) << l;
     EXPECT_GT(depthwise, 0);
     EXPECT_GT(grouped, 0);
     EXPECT_GT(dilated, 0);
@@ -369,6 +503,7 @@ TEST(DeconvGpu, DcganLayer) {
     const Case c =
         make_case(l, 16, 1, 256, 128, {8, 8}, {4, 4}, {2, 2}, {1, 1}, {1, 1}, {0, 0}, true);
     SCOPED_TRACE(c.str());
+    current_case = c.str();
     const Inputs in = random_inputs(geometry_for(c, kModes[0]), 46);
     Results want;
     bool have_want = false;
@@ -397,9 +532,177 @@ TEST(DeconvGpu, EveryDevice) {
   }
 }
 
+TEST(DeconvGpu, WorkspaceLargerThanTheDevice) {
+  // workspace = 1 TiB, beyond any device: a mode may take as much as it needs, but must
+  // never try to allocate the bound itself (cuDNN's trials, the cudnn_off chunk plan).
+  SKIP_WITHOUT_DEVICE();
+  const int64_t tib = int64_t{1} << 20;  // MB
+  check_gpu_all_modes(make_case(Layout::NCHW, 4, 1, 16, 8, {16, 16}, {4, 4}, {2, 2}, {1, 1},
+                                {1, 1}, {0, 0}, true, tib),
+                      48);
+  check_gpu_all_modes(make_case(Layout::NDHWC, 2, 2, 3, 2, {5, 4, 6}, {3, 3, 2}, {2, 1, 2},
+                                {1, 2, 1}, {1, 1, 0}, {1, 0, 1}, false, tib),
+                      49);
+}
+
+// ---- interrupts --------------------------------------------------------------------------
+
+// Forward or backward (all gradients) of `g` on the GPU in double with `opts`; the results
+// go to `r` (sized here).
+void gpu_pass(const Geometry& g, const Inputs& in, bool backward, bool bias,
+              const RunOptions& opts, Results& r) {
+  const Context gpu = gpu_context();
+  if (!backward) {
+    r.y = poisoned<double>(element_count(g.out_shape));
+    deconvolution_forward<double>(gpu, g, in.x.data(), in.w.data(),
+                                  bias ? in.b.data() : nullptr, r.y.data(), opts);
+  } else {
+    r.dx = poisoned<double>(element_count(g.data_shape));
+    r.dw = poisoned<double>(element_count(g.weight_shape));
+    r.db = poisoned<double>(g.num_filter);
+    deconvolution_backward<double>(gpu, g, in.dy.data(), in.x.data(), in.w.data(), r.dx.data(),
+                                   r.dw.data(), bias ? r.db.data() : nullptr, opts);
+  }
+}
+
+void expect_results(const Results& got, const Results& want, bool backward, bool bias) {
+  if (!backward) {
+    EXPECT_TRUE(close("out", got.y, want.y));
+  } else {
+    EXPECT_TRUE(close("data_grad", got.dx, want.dx));
+    EXPECT_TRUE(close("weight_grad", got.dw, want.dw));
+    if (bias) {
+      EXPECT_TRUE(close("bias_grad", got.db, want.db));
+    }
+  }
+}
+
+TEST(DeconvGpuInterrupts, EveryPollStopsTheCallAndLeavesTheDeviceUsable) {
+  // The callback is polled at fixed points (before the copies, before each algorithm
+  // choice and library call, at the end). Interrupting at each of them in turn: the call
+  // throws Interrupted at once (no further poll), and a following uninterrupted call on
+  // the same device is still right (no pending device error, no half-made cache entry,
+  // no leaked workspace that a later allocation would trip on).
+  SKIP_WITHOUT_DEVICE();
+  std::vector<Case> cases;
+  cases.push_back(
+      make_case(Layout::NHWC, 3, 2, 3, 2, {7, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 0}, true));
+  Case c3 = make_case(Layout::NCDHW, 2, 1, 3, 2, {3, 4, 5}, {3, 2, 3}, {1, 2, 1}, {1, 1, 2},
+                      {}, {}, true);
+  c3.target = {4, 8, 9};
+  cases.push_back(c3);
+  // Several chunks of deconv's own kernels (1 MB workspace).
+  cases.push_back(
+      make_case(Layout::NCHW, 4, 1, 16, 32, {48, 48}, {4, 4}, {2, 2}, {1, 1}, {1, 1}, {0, 0}, true, 1));
+  for (size_t ci = 0; ci < cases.size(); ++ci) {
+    const Case& c = cases[ci];
+    for (const Mode& m : kModes) {
+      SCOPED_TRACE(c.str() + ", mode " + m.name);
+      const Geometry g = geometry_for(c, m);
+      const Inputs in = random_inputs(g, 60 + ci);
+      const Results want = cpu_results(g, in, c.bias);
+      for (bool backward : {false, true}) {
+        SCOPED_TRACE(backward ? "backward" : "forward");
+        int polls = 0;
+        RunOptions counting;
+        counting.interrupted = [&] {
+          ++polls;
+          return false;
+        };
+        Results got;
+        ASSERT_NO_THROW(gpu_pass(g, in, backward, c.bias, counting, got));
+        expect_results(got, want, backward, c.bias);
+#ifdef DECONV_GPU_TESTS_ON_CPU
+        // The CPU polls by the clock, not at fixed points: only its first poll is sure.
+        polls = 1;
+#else
+        EXPECT_GE(polls, 2);  // before the copies in, after the copies out, and between
+#endif
+        for (int k = 1; k <= polls; ++k) {
+          SCOPED_TRACE("interrupt at poll " + std::to_string(k) + " of " + std::to_string(polls));
+          int n = 0;
+          RunOptions stop_at;
+          stop_at.interrupted = [&] { return ++n >= k; };
+          EXPECT_THROW(gpu_pass(g, in, backward, c.bias, stop_at, got), Interrupted);
+          EXPECT_EQ(n, k) << "polled again after the interrupt";
+          Results again;
+          ASSERT_NO_THROW(gpu_pass(g, in, backward, c.bias, RunOptions(), again));
+          expect_results(again, want, backward, c.bias);
+        }
+      }
+    }
+  }
+}
+
+// ---- arrays that stay on the device (the executors' path) ---------------------------------
+
+template <typename T>
+std::vector<T> downloaded(const cuda::DeviceArray& a) {
+  std::vector<double> h(static_cast<size_t>(a.size));
+  cuda::device_download(a, h.data());
+  return as<T>(h);
+}
+
+template <typename T>
+void check_device_arrays(const Case& c, const Mode& m, uint64_t seed) {
+  SCOPED_TRACE(c.str() + ", mode " + m.name + (std::is_same<T, float>::value ? ", float" : ", double"));
+  const bool f32 = std::is_same<T, float>::value;
+  const Geometry g = geometry_for(c, m);
+  const Inputs in = random_inputs(g, seed);
+  const Results want = cpu_results(g, in, c.bias);
+  const int64_t nx = element_count(g.data_shape), nw = element_count(g.weight_shape),
+                ny = element_count(g.out_shape);
+  const cuda::DeviceArray x = cuda::device_upload(0, in.x.data(), nx, f32),
+                          w = cuda::device_upload(0, in.w.data(), nw, f32),
+                          b = cuda::device_upload(0, in.b.data(), g.num_filter, f32),
+                          dy = cuda::device_upload(0, in.dy.data(), ny, f32);
+  const cuda::DeviceArray y = cuda::device_alloc(0, ny, f32), dx = cuda::device_alloc(0, nx, f32),
+                          dw = cuda::device_alloc(0, nw, f32),
+                          db = cuda::device_alloc(0, g.num_filter, f32);
+  const RunOptions opts;
+  cuda::forward_on_device<T>(0, g, x.data<T>(), w.data<T>(), c.bias ? b.data<T>() : nullptr,
+                             y.data<T>(), opts);
+  cuda::backward_on_device<T>(0, g, dy.data<T>(), x.data<T>(), w.data<T>(), dx.data<T>(),
+                              dw.data<T>(), c.bias ? db.data<T>() : nullptr, opts);
+  EXPECT_TRUE(close("out", downloaded<T>(y), want.y));
+  EXPECT_TRUE(close("data_grad", downloaded<T>(dx), want.dx));
+  EXPECT_TRUE(close("weight_grad", downloaded<T>(dw), want.dw));
+  if (c.bias) {
+    EXPECT_TRUE(close("bias_grad", downloaded<T>(db), want.db));
+  }
+  // grad.req = "add": a second backward's gradient added onto the first.
+  const cuda::DeviceArray acc = cuda::device_alloc(0, nw, f32);
+  cuda::backward_on_device<T>(0, g, dy.data<T>(), x.data<T>(), w.data<T>(), nullptr,
+                              acc.data<T>(), nullptr, opts);
+  cuda::device_accumulate(acc, dw);
+  std::vector<double> twice(want.dw);
+  for (double& v : twice) v *= 2;
+  EXPECT_TRUE(close("weight_grad accumulated", downloaded<T>(acc), twice));
+}
+
+TEST(DeconvGpuDeviceArrays, PassesOnDeviceMemoryMatchCpu) {
+  SKIP_IN_DRYRUN();
+  SKIP_WITHOUT_DEVICE();
+  Case c3 = make_case(Layout::NDHWC, 2, 2, 2, 3, {3, 4, 3}, {2, 3, 2}, {2, 1, 2}, {1, 1, 1},
+                      {0, 1, 0}, {1, 0, 1}, true);
+  const Case cases[] = {
+      make_case(Layout::NHWC, 2, 1, 3, 4, {6, 5}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 0}, true),
+      make_case(Layout::NCW, 3, 3, 1, 2, {9}, {4}, {3}, {2}, {2}, {1}, false), c3};
+  for (const Case& c : cases) {
+    for (int m : {0, 3, 4}) {
+      check_device_arrays<double>(c, kModes[m], 50);
+      check_device_arrays<float>(c, kModes[m], 50);
+    }
+  }
+  EXPECT_DECONV_ERROR(ShapeError, cuda::device_accumulate(cuda::device_alloc(0, 3, true),
+                                                          cuda::device_alloc(0, 4, true)),
+                      "grad", "");
+}
+
 // ---- build information and device numbers (every machine) ---------------------------------
 
 TEST(DeconvGpuDevice, RequireDeviceOutOfRange) {
+  SKIP_IN_DRYRUN();
   const int n = cuda::device_count();
   EXPECT_GE(n, 0);
   EXPECT_DECONV_ERROR(UnsupportedError, cuda::require_device(n), "ctx", "");
