@@ -144,7 +144,7 @@ void check_interruptible(Problem& pb, int threads) {
                 str(full).c_str());
     EXPECT_FALSE(full.interrupted);
     EXPECT_EQ(full.calls_off_caller, 0);
-    EXPECT_GT(full.wall, 0.3) << "the case is too short to show regular polls";
+    EXPECT_GT(full.wall, kMaxGap) << "the case is too short to show regular polls";
     EXPECT_LT(full.max_gap, kMaxGap);
     EXPECT_GE(full.calls, static_cast<int>(full.wall / kMaxGap));
 
