@@ -163,6 +163,21 @@ void check_interruptible(Problem& pb, int threads) {
 
 bool have_two_threads() { return resolve_threads(2) >= 2; }
 
+// check_interruptible on one and two threads, after `expect` has checked (on the stats
+// of a plain forward) that the case takes the path it is written for.
+void check_on_one_and_two_threads(Problem& pb, const std::function<void(const RunStats&)>& expect) {
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    RunOptions o;
+    o.threads = threads;
+    RunStats s;
+    pb.forward(o, &s);
+    expect(s);
+    if (::testing::Test::HasFatalFailure()) return;
+    check_interruptible(pb, threads);
+  }
+}
+
 TEST(Interrupts, OneBigChunkTeamPath) {
   // N = 1, 1024 -> 512 channels, 96x96, kernel 4, stride 2: one chunk whose GEMMs (m up to
   // Fg*K = 8192) are cut along k, n and m.
@@ -206,16 +221,10 @@ TEST(Interrupts, DirectPath) {
   Problem pb(make_case(Layout::NCHW, 1, 16, 1, 4, {512, 512}, {8, 8}, {2, 2}, {1, 1}, {3, 3},
                        {0, 0}, true));
   pb.path = CpuPath::Gemm;
-  for (int threads : {1, 2}) {
-    SCOPED_TRACE("threads " + std::to_string(threads));
-    RunOptions o;
-    o.threads = threads;
-    RunStats s;
-    pb.forward(o, &s);
+  check_on_one_and_two_threads(pb, [](const RunStats& s) {
     ASSERT_TRUE(s.direct);
     ASSERT_EQ(s.chunks, 1);
-    check_interruptible(pb, threads);
-  }
+  });
 }
 
 TEST(Interrupts, PhasePath) {
@@ -224,15 +233,7 @@ TEST(Interrupts, PhasePath) {
   Problem pb(make_case(Layout::NCHW, 1, 1, 128, 128, {256, 256}, {4, 4}, {2, 2}, {1, 1},
                        {1, 1}, {0, 0}, true));
   pb.path = CpuPath::Phase;
-  for (int threads : {1, 2}) {
-    SCOPED_TRACE("threads " + std::to_string(threads));
-    RunOptions o;
-    o.threads = threads;
-    RunStats s;
-    pb.forward(o, &s);
-    ASSERT_TRUE(s.phase);
-    check_interruptible(pb, threads);
-  }
+  check_on_one_and_two_threads(pb, [](const RunStats& s) { ASSERT_TRUE(s.phase); });
 }
 
 TEST(Interrupts, ReportedOnlyAtTheEndStillThrows) {

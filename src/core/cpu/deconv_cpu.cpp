@@ -458,8 +458,7 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
              const RunOptions& opts, RunStats* stats) {
   const CpuPath path = cpu_path(opts);
   if (path == CpuPath::Phase ? !g.channels_last
-      : path == CpuPath::Auto &&
-            phase_forward_preferred(g, sizeof(T), resolve_threads(opts.threads))) {
+      : path == CpuPath::Auto && phase_forward_preferred(g, sizeof(T))) {
     phase_forward(g, data, weight, bias, out, opts, stats);
     return;
   }

@@ -167,8 +167,7 @@ bool phase_forward_fits(const Geometry& g, size_t elem) {
 // 64 -> 64 k3: 4.1 vs 5.0 / 6.8 vs 6.7), and with many channels the blocked GEMM is far
 // ahead (DCGAN 512 -> 256 at 4x4: 68 vs 1394 ms float): this kernel reuses each loaded
 // input for at most 8 filters and rows of a few outputs fill few vector lanes.
-bool phase_forward_preferred(const Geometry& g, size_t elem, int threads) {
-  (void)threads;
+bool phase_forward_preferred(const Geometry& g, size_t elem) {
   int64_t taps = 1;
   for (int d = 0; d < 3; ++d) taps *= (g.kernel[d] + g.stride[d] - 1) / g.stride[d];
   if (g.channels_per_group() * taps > 96 || g.out[2] / g.stride[2] < 16) return false;
@@ -246,7 +245,6 @@ void phase_forward(const Geometry& g, const T* data, const T* weight, const T* b
         r.y = out + (u0 + u) * p.Fg * So + row * p.Wo;
         r.filter_stride = So;
         r.filters = p.Fg;
-        r.filters_padded = p.Fg;
         r.phases = wp.phases.data();
         r.phase_count = static_cast<int64_t>(wp.phases.size());
         r.stride_w = g.stride[2];

@@ -16,7 +16,7 @@ namespace cpu {
 bool phase_forward_fits(const Geometry& g, size_t elem);
 
 // Whether the automatic choice takes the phase path for g (see phase_forward.cpp).
-bool phase_forward_preferred(const Geometry& g, size_t elem, int threads);
+bool phase_forward_preferred(const Geometry& g, size_t elem);
 
 template <typename T>
 void phase_forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,

@@ -19,15 +19,14 @@ struct WidthPhase {
 template <typename T>
 struct PhaseRow {
   // The row's input contributions: for entry e, x[e] points at iw = 0 of a zero-padded
-  // input row, and w[e] at that (channel, kd, kh)'s weights, laid out [kw][filter]
-  // with `filters_padded` filters per kw.
+  // input row, and w[e] at that (channel, kd, kh)'s weights, laid out [kw][filter].
   const T* const* x;
   const T* const* w;
   int64_t entries;
   const T* bias;           // this group's filters' biases, or null
   T* y;                    // output of filter 0 at (row, ow = 0)
   int64_t filter_stride;   // elements between two filters' outputs
-  int64_t filters, filters_padded;
+  int64_t filters;
   const WidthPhase* phases;
   int64_t phase_count, stride_w;
   const int64_t* kw;       // taps of all phases (WidthPhase::begin/end index these)
