@@ -6,7 +6,7 @@
 
 #include "convert.h"
 #include "core/cpu/gemm.h"
-#include "core/cpu/gemm_timing.h"
+#include "core/cpu/gemm_benchmark.h"
 #include "core/cuda/deconv_cuda.h"
 #include "r_boundary.h"
 #include "run_stats.h"

@@ -1,4 +1,4 @@
-#include "core/cpu/gemm_timing.h"
+#include "core/cpu/gemm_benchmark.h"
 
 #include <algorithm>
 #include <chrono>
