@@ -304,11 +304,11 @@ void check_bias_dims(const Geometry& g, const Shape& got) {
 
 void broadcast_tuples(DeconvParams& p, size_t rank, const std::string& why) {
   if (rank < 1 || rank > 3) return;  // the core reports a kernel of no or too many values
-  const std::pair<const char*, Tuple*> tuples[] = {
-      {"kernel", &p.kernel}, {"stride", &p.stride}, {"dilate", &p.dilate},
-      {"pad", &p.pad},       {"adj", &p.adj},       {"target_shape", &p.target_shape}};
   const std::string n = std::to_string(rank);
-  for (const auto& [arg, t] : tuples) {
+  for (const ParamSpec& spec : param_schema()) {
+    if (spec.kind != ParamKind::Tuple) continue;
+    const char* arg = spec.name.c_str();
+    Tuple* t = &(p.*spec.tuple);
     if (t->size() == 1) {
       t->assign(rank, t->front());
     } else if (!t->empty() && t->size() != rank) {
