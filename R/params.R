@@ -6,7 +6,6 @@
 # package loads (.Call needs the shared library, so not at build time): the tables
 # below are filled by init_param_tables() from .onLoad.
 
-.param_schema <- NULL   # cpp_param_schema(): name, r_name, kind, required, default, allowed
 .param_names <- NULL    # R spelling -> core name, every parameter, in the formals' order
 .synonyms <- NULL       # underscore spelling accepted through `...` -> dotted formal
 .params_call <- NULL    # see params_call()
@@ -19,7 +18,6 @@ init_param_tables <- function(ns) {
   schema <- cpp_param_schema()
   names <- stats::setNames(schema$name, schema$r_name)
   dotted <- names[names(names) != names]
-  assign(".param_schema", schema, envir = ns)
   assign(".param_names", names, envir = ns)
   assign(".synonyms", stats::setNames(names(dotted), unname(dotted)), envir = ns)
   assign(".params_call", params_call(names, schema$r_name[schema$required]), envir = ns)
