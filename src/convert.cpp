@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <utility>
 #include <vector>
 
 #include "core/param_schema.h"
