@@ -43,6 +43,9 @@ cpp_mxnet_attrs <- function(params, keys, call = NULL) {
   core_result(.Call(C_mxnet_attrs, params, keys), call)
 }
 
+# The parameter table of the core (src/core/param_schema.h), as a list of columns.
+cpp_param_schema <- function(call = NULL) core_result(.Call(C_param_schema), call)
+
 cpp_deconv_info <- function(call = NULL) core_result(.Call(C_deconv_info), call)
 
 # Peak bytes of temporaries of the last CPU run (benchmark and workspace tests).

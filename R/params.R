@@ -1,32 +1,42 @@
 # Gathers the Deconvolution parameters of a calling function into the list the core
 # reads (MXNet's underscore names), accepting the underscore spellings MXNet scripts
 # use as synonyms of the dotted ones. No shape rules here: the core owns them.
+#
+# The parameter names come from the core's one table (src/core/param_schema.h) when the
+# package loads (.Call needs the shared library, so not at build time): the tables
+# below are filled by init_param_tables() from .onLoad.
 
-.param_names <- c(
-  kernel = "kernel", stride = "stride", dilate = "dilate", pad = "pad", adj = "adj",
-  target.shape = "target_shape", num.filter = "num_filter", num.group = "num_group",
-  workspace = "workspace", no.bias = "no_bias", cudnn.tune = "cudnn_tune",
-  cudnn.off = "cudnn_off", layout = "layout"
-)
+.param_names <- NULL    # R spelling -> core name, every parameter, in the formals' order
+.synonyms <- NULL       # underscore spelling accepted through `...` -> dotted formal
+.params_call <- NULL    # see params_call()
 
-# Synonyms accepted through `...`: underscore spelling -> dotted formal.
-.synonyms <- c(
-  num_filter = "num.filter", target_shape = "target.shape", no_bias = "no.bias",
-  num_group = "num.group", cudnn_tune = "cudnn.tune", cudnn_off = "cudnn.off"
-)
+.onLoad <- function(libname, pkgname) {
+  init_param_tables(topenv(environment()))
+}
+
+init_param_tables <- function(ns) {
+  schema <- cpp_param_schema()
+  names <- stats::setNames(schema$name, schema$r_name)
+  dotted <- names[names(names) != names]
+  assign(".param_names", names, envir = ns)
+  assign(".synonyms", stats::setNames(names(dotted), unname(dotted)), envir = ns)
+  assign(".params_call", params_call(names, schema$r_name[schema$required]), envir = ns)
+  init_symbol_param_tables(ns, schema)
+}
 
 # One call, evaluated in the calling function's frame, that lists every parameter under
-# the core's name (kernel and num.filter have no default and may be missing). Built
-# from .param_names so the two cannot disagree.
-.params_call <- as.call(c(as.name("list"), lapply(
-  stats::setNames(names(.param_names), unname(.param_names)),
-  function(p) {
-    if (p %in% c("kernel", "num.filter")) {
-      call("if", call("!", call("missing", as.name(p))), as.name(p))
-    } else {
-      as.name(p)
-    }
-  })))
+# the core's name (the required ones have no default and may be missing).
+params_call <- function(names, required) {
+  as.call(c(as.name("list"), lapply(
+    stats::setNames(names(names), unname(names)),
+    function(p) {
+      if (p %in% required) {
+        call("if", call("!", call("missing", as.name(p))), as.name(p))
+      } else {
+        as.name(p)
+      }
+    })))
+}
 
 # `env` is the calling function's frame, `dots` its list(...). Returns the core's list.
 # This runs on every call, so the common case (no underscore spellings) stays cheap.

@@ -2,10 +2,17 @@
 # MXNet R's name (mx.nd.Deconvolution), and the conversions between the core's parameter
 # list (tuples in R order) and MXNet's attribute strings (tuples in MXNet's order).
 
-.tuple_params <- c("kernel", "stride", "dilate", "pad", "adj", "target_shape")
-.int_params <- c("num_filter", "num_group", "workspace")
-.bool_params <- c("no_bias", "cudnn_off")
-.string_params <- c("cudnn_tune", "layout")
+# Filled from the core's parameter table at load time (init_param_tables(), R/params.R).
+.tuple_params <- NULL  # core names of the tuple parameters
+.given_call <- NULL    # see given_call()
+.attr_order <- NULL    # core names in the byte order MXNet's std::map writes them
+
+init_symbol_param_tables <- function(ns, schema) {
+  names <- stats::setNames(schema$name, schema$r_name)
+  assign(".tuple_params", schema$name[schema$kind == "tuple"], envir = ns)
+  assign(".given_call", given_call(names), envir = ns)
+  assign(".attr_order", sort(unname(names), method = "radix"), envir = ns)
+}
 
 #' Transposed convolution as a symbol (a graph node)
 #'
@@ -93,10 +100,12 @@ mx.nd.Deconvolution <- deconvolution
 
 # The core names of the parameters the caller gave (not missing, not NULL): one call,
 # evaluated in the caller's frame, since this runs once per layer built.
-.given_call <- as.call(c(as.name("c"), lapply(
-  stats::setNames(names(.param_names), unname(.param_names)),
-  function(p) call("&&", call("!", call("missing", as.name(p))),
-                   call("!", call("is.null", as.name(p)))))))
+given_call <- function(names) {
+  as.call(c(as.name("c"), lapply(
+    stats::setNames(names(names), unname(names)),
+    function(p) call("&&", call("!", call("missing", as.name(p))),
+                     call("!", call("is.null", as.name(p)))))))
+}
 
 given_params <- function(env, dots) {
   given <- eval(.given_call, env)
@@ -124,9 +133,7 @@ input_node <- function(x, arg, node_name, call) {
 }
 
 # MXNet's attribute strings for the given parameters, from the normalized values, in
-# the byte order of their names (MXNet's std::map order).
-.attr_order <- sort(unname(.param_names), method = "radix")
-
+# the byte order of their names (MXNet's std::map order, .attr_order).
 deconv_attrs <- function(norm, given) {
   given <- .attr_order[.attr_order %in% given & .attr_order %in% names(norm)]
   as.list(cpp_mxnet_attrs(norm, given))

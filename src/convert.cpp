@@ -5,8 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <utility>
+#include <vector>
 
+#include "core/param_schema.h"
 #include "core/run_options.h"
 #include "r_boundary.h"
 
@@ -193,40 +194,44 @@ int device_id_from_r(SEXP device_id) {
 }
 
 DeconvParams params_from_r(SEXP list) {
-  static const char* known[] = {"kernel", "stride", "dilate", "pad", "adj", "target_shape",
-                                "num_filter", "num_group", "workspace", "no_bias",
-                                "cudnn_tune", "cudnn_off", "layout"};
-  constexpr int n_known = sizeof known / sizeof known[0];
+  const std::vector<ParamSpec>& schema = param_schema();
   if (TYPEOF(list) != VECSXP) bad("params", "expected a list of Deconvolution parameters, got " + describe(list));
   SEXP names = Rf_getAttrib(list, R_NamesSymbol);
   const R_xlen_t n = Rf_xlength(list);
   if (n && TYPEOF(names) != STRSXP) bad("params", "expected a named list of Deconvolution parameters");
-  SEXP values[n_known];
-  for (SEXP& v : values) v = nullptr;
+  std::vector<SEXP> values(schema.size(), R_NilValue);
+  std::vector<bool> seen(schema.size(), false);
   for (R_xlen_t i = 0; i < n; ++i) {
     const char* name = STRING_ELT(names, i) == NA_STRING ? "" : CHAR(STRING_ELT(names, i));
-    int k = 0;
-    while (k < n_known && std::strcmp(name, known[k])) ++k;
-    if (k == n_known) bad(*name ? name : "params", "not a parameter of Deconvolution");
-    if (values[k]) bad(known[k], "given twice");
+    size_t k = 0;
+    while (k < schema.size() && schema[k].name != name) ++k;
+    if (k == schema.size()) bad(*name ? name : "params", "not a parameter of Deconvolution");
+    if (seen[k]) bad(name, "given twice");
+    seen[k] = true;
     values[k] = VECTOR_ELT(list, i);
   }
-  auto l = [&values](int k) { return values[k] ? values[k] : R_NilValue; };
+  const DeconvParams defaults;
   DeconvParams p;
-  p.kernel = tuple_from_r(l(0), "kernel");
-  p.stride = tuple_from_r(l(1), "stride");
-  p.dilate = tuple_from_r(l(2), "dilate");
-  p.pad = tuple_from_r(l(3), "pad");
-  p.adj = tuple_from_r(l(4), "adj");
-  p.target_shape = tuple_from_r(l(5), "target_shape");
-  if (Rf_isNull(l(6))) bad("num_filter", "required: the number of output filters");
-  p.num_filter = int_from_r(l(6), "num_filter", 0);
-  p.num_group = int_from_r(l(7), "num_group", 1);
-  p.workspace = int_from_r(l(8), "workspace", 512);
-  p.no_bias = bool_from_r(l(9), "no_bias", true);
-  p.cudnn_tune = parse_cudnn_tune(string_from_r(l(10), "cudnn_tune"));
-  p.cudnn_off = bool_from_r(l(11), "cudnn_off", false);
-  p.layout = parse_layout(string_from_r(l(12), "layout"));
+  for (size_t k = 0; k < schema.size(); ++k) {
+    const ParamSpec& spec = schema[k];
+    const char* arg = spec.name.c_str();
+    SEXP x = values[k];
+    switch (spec.kind) {
+      case ParamKind::Tuple:
+        p.*spec.tuple = tuple_from_r(x, arg);
+        break;
+      case ParamKind::Integer:
+        if (spec.required && Rf_isNull(x)) bad(arg, "required: " + spec.meaning);
+        p.*spec.integer = int_from_r(x, arg, defaults.*spec.integer);
+        break;
+      case ParamKind::Bool:
+        p.*spec.flag = bool_from_r(x, arg, defaults.*spec.flag);
+        break;
+      case ParamKind::Enum:
+        set_enum(spec, p, string_from_r(x, arg));  // R's NULL reads as "", not set
+        break;
+    }
+  }
   return p;
 }
 
@@ -298,11 +303,11 @@ void check_bias_dims(const Geometry& g, const Shape& got) {
 
 void broadcast_tuples(DeconvParams& p, size_t rank, const std::string& why) {
   if (rank < 1 || rank > 3) return;  // the core reports a kernel of no or too many values
-  const std::pair<const char*, Tuple*> tuples[] = {
-      {"kernel", &p.kernel}, {"stride", &p.stride}, {"dilate", &p.dilate},
-      {"pad", &p.pad},       {"adj", &p.adj},       {"target_shape", &p.target_shape}};
   const std::string n = std::to_string(rank);
-  for (const auto& [arg, t] : tuples) {
+  for (const ParamSpec& spec : param_schema()) {
+    if (spec.kind != ParamKind::Tuple) continue;
+    const char* arg = spec.name.c_str();
+    Tuple* t = &(p.*spec.tuple);
     if (t->size() == 1) {
       t->assign(rank, t->front());
     } else if (!t->empty() && t->size() != rank) {

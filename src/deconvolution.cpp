@@ -1,6 +1,6 @@
-// .Call entries behind deconvolution(), deconvolution_backward(), deconvolution_shape()
-// and the symbols' parameter check: convert and check, allocate the results, call the
-// core dispatch. Each runs behind the one boundary (r_boundary.h).
+// .Call entries behind deconvolution(), deconvolution_backward() and
+// deconvolution_shape() (the symbols' parameters are src/params.cpp's): convert and
+// check, allocate the results, call the core dispatch. Each runs behind the one boundary (r_boundary.h).
 #include <Rinternals.h>
 
 #include <memory>
@@ -11,7 +11,6 @@
 #include "convert.h"
 #include "core/dispatch.h"
 #include "core/huge_pages.h"
-#include "core/mxnet_attrs.h"
 #include "precision.h"
 #include "r_boundary.h"
 #include "r_interrupt.h"
@@ -136,79 +135,5 @@ extern "C" SEXP C_deconvolution_shape(SEXP data_dim, SEXP params) {
                           {"bias", r::r_dim(g.bias_shape, "bias")},
                           {"pad", r::r_dim(pad, "pad")},
                           {"adj", r::r_dim(adj, "adj")}});
-  });
-}
-
-namespace {
-
-// The normalized parameters as the R list symbols keep (tuples in R order).
-SEXP params_value(const DeconvParams& p) {
-  auto tuple = [](const Tuple& t, const char* arg) {
-    for (int64_t v : t)  // the core allows 2^31; R's integers stop one short
-      if (v > INT32_MAX) throw ParamError(arg, "expected values up to 2^31 - 1, got " + std::to_string(v));
-    return r::r_dim(t, arg);
-  };
-    return r::named_list(
-        {{"kernel", tuple(p.kernel, "kernel")}, {"stride", tuple(p.stride, "stride")},
-         {"dilate", tuple(p.dilate, "dilate")}, {"pad", tuple(p.pad, "pad")},
-         {"adj", tuple(p.adj, "adj")}, {"target_shape", tuple(p.target_shape, "target_shape")},
-         {"num_filter", r::scalar_real(static_cast<double>(p.num_filter))},
-         {"num_group", r::scalar_real(static_cast<double>(p.num_group))},
-         {"workspace", r::scalar_real(static_cast<double>(p.workspace))},
-         {"no_bias", r::scalar_lgl(p.no_bias)},
-         {"cudnn_tune", r::scalar_string(cudnn_tune_name(p.cudnn_tune))},
-         {"cudnn_off", r::scalar_lgl(p.cudnn_off)},
-         {"layout", r::scalar_string(layout_name(p.layout))}});
-}
-
-// A character vector's elements (NA, NUL-free by R's construction, refused as NA).
-std::vector<std::string> strings_from_r(SEXP x, const char* arg) {
-  if (TYPEOF(x) != STRSXP) throw ParamError(arg, "expected a character vector");
-  std::vector<std::string> out;
-  for (R_xlen_t i = 0; i < Rf_xlength(x); ++i) {
-    if (STRING_ELT(x, i) == NA_STRING) throw ParamError(arg, "expected strings, got NA");
-    out.emplace_back(CHAR(STRING_ELT(x, i)));
-  }
-  return out;
-}
-
-}  // namespace
-
-// Shape-independent validation (the errors a symbol raises when it is made) and the
-// normalized parameters, tuples in R order with defaults filled in.
-extern "C" SEXP C_deconvolution_params(SEXP params) {
-  return r::entry([&]() -> SEXP { return params_value(normalize_params(r::symbol_params(r::params_from_r(params)))); });
-}
-
-// The same from MXNet's attribute strings (a symbol's JSON): keys and values.
-extern "C" SEXP C_params_from_attrs(SEXP keys, SEXP values) {
-  return r::entry([&]() -> SEXP {
-    const std::vector<std::string> k = strings_from_r(keys, "json"), v = strings_from_r(values, "json");
-    if (k.size() != v.size()) throw ParamError("json", "expected one value per attribute");
-    AttrList attrs;
-    for (size_t i = 0; i < k.size(); ++i) attrs.emplace_back(k[i], v[i]);
-    return params_value(normalize_params(params_from_mxnet_attrs(attrs)));
-  });
-}
-
-// MXNet's attribute strings of the parameters `keys` (MXNet names), a named character
-// vector in that order: what a symbol writes to JSON.
-extern "C" SEXP C_mxnet_attrs(SEXP params, SEXP keys) {
-  return r::entry([&]() -> SEXP {
-    const AttrList attrs = mxnet_attrs_from_params(r::params_from_r(params), strings_from_r(keys, "keys"));
-    const R_xlen_t n = static_cast<R_xlen_t>(attrs.size());
-    SEXP out = r::new_vector(STRSXP, n, "attrs");
-    SEXP names = r::new_vector(STRSXP, n, "attrs");
-    for (R_xlen_t i = 0; i < n; ++i) {
-      const char* key = attrs[i].first.c_str();
-      const char* value = attrs[i].second.c_str();
-      r::call_r([&] {
-        SET_STRING_ELT(out, i, Rf_mkCharCE(value, CE_UTF8));
-        SET_STRING_ELT(names, i, Rf_mkCharCE(key, CE_UTF8));
-        return R_NilValue;
-      });
-    }
-    r::set_attr(out, R_NamesSymbol, names);
-    return out;
   });
 }

@@ -11,6 +11,7 @@ SEXP C_deconvolution_shape(SEXP, SEXP);
 SEXP C_deconvolution_params(SEXP);
 SEXP C_params_from_attrs(SEXP, SEXP);
 SEXP C_mxnet_attrs(SEXP, SEXP);
+SEXP C_param_schema();
 SEXP C_deconv_info();
 SEXP C_last_temp_bytes();
 SEXP C_thread_limit();
@@ -35,6 +36,7 @@ const R_CallMethodDef entries[] = {
     ENTRY(C_deconvolution_params, 1),
     ENTRY(C_params_from_attrs, 2),
     ENTRY(C_mxnet_attrs, 2),
+    ENTRY(C_param_schema, 0),
     ENTRY(C_deconv_info, 0),
     ENTRY(C_last_temp_bytes, 0),
     ENTRY(C_thread_limit, 0),

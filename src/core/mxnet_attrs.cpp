@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/param_schema.h"
 
 namespace deconv {
 
@@ -15,38 +16,6 @@ namespace {
 
 constexpr int64_t kMaxValue = int64_t(1) << 40;  // any real layer is far below this
 constexpr size_t kShown = 40;                    // bytes of offending text in a message
-
-enum class Kind { Tuple, Int, Bool, CudnnTune, Layout };
-
-struct Field {
-  const char* name;
-  Kind kind;
-  Tuple DeconvParams::*tuple;
-  int64_t DeconvParams::*integer;
-  bool DeconvParams::*flag;
-};
-
-const Field kFields[] = {
-    {"kernel", Kind::Tuple, &DeconvParams::kernel, nullptr, nullptr},
-    {"stride", Kind::Tuple, &DeconvParams::stride, nullptr, nullptr},
-    {"dilate", Kind::Tuple, &DeconvParams::dilate, nullptr, nullptr},
-    {"pad", Kind::Tuple, &DeconvParams::pad, nullptr, nullptr},
-    {"adj", Kind::Tuple, &DeconvParams::adj, nullptr, nullptr},
-    {"target_shape", Kind::Tuple, &DeconvParams::target_shape, nullptr, nullptr},
-    {"num_filter", Kind::Int, nullptr, &DeconvParams::num_filter, nullptr},
-    {"num_group", Kind::Int, nullptr, &DeconvParams::num_group, nullptr},
-    {"workspace", Kind::Int, nullptr, &DeconvParams::workspace, nullptr},
-    {"no_bias", Kind::Bool, nullptr, nullptr, &DeconvParams::no_bias},
-    {"cudnn_off", Kind::Bool, nullptr, nullptr, &DeconvParams::cudnn_off},
-    {"cudnn_tune", Kind::CudnnTune, nullptr, nullptr, nullptr},
-    {"layout", Kind::Layout, nullptr, nullptr, nullptr},
-};
-
-const Field* find_field(const std::string& key) {
-  for (const Field& f : kFields)
-    if (key == f.name) return &f;
-  return nullptr;
-}
 
 // Offending text for a message: about kShown characters, control and non-ASCII bytes
 // as \xNN, so neither a huge number nor binary junk ends up in an error message
@@ -180,21 +149,11 @@ bool parse_bool(const std::string& key, const std::string& s) {
   throw ParamError(key, "expected True or False (or 1 or 0), got '" + shown(s) + "'");
 }
 
-// The parameter enums by MXNet name ("None": not set); case matters, as in MXNet.
-CudnnTune parse_tune(const std::string& key, const std::string& s) {
-  for (CudnnTune t : {CudnnTune::None, CudnnTune::Off, CudnnTune::LimitedWorkspace,
-                      CudnnTune::Fastest})
-    if (s == cudnn_tune_name(t)) return t;
-  throw ParamError(key, "expected one of off, limited_workspace, fastest or None, got '" +
-                            shown(s) + "'");
-}
-
-Layout parse_layout_name(const std::string& key, const std::string& s) {
-  for (Layout l : {Layout::None, Layout::NCW, Layout::NCHW, Layout::NCDHW, Layout::NHWC,
-                   Layout::NDHWC})
-    if (s == layout_name(l)) return l;
-  throw ParamError(key, "expected one of NCW, NCHW, NCDHW, NHWC, NDHWC or None, got '" +
-                            shown(s) + "'");
+// An enum parameter by MXNet name ("None": not set); case matters, as in MXNet.
+void parse_enum(const ParamSpec& spec, DeconvParams& p, const std::string& s) {
+  if (s.empty() || !spec.set_name(p, s))
+    throw ParamError(spec.name, "expected one of " + allowed_text(spec) + " or None, got '" +
+                                    shown(s) + "'");
 }
 
 std::string unknown_detail(const std::string& key) {
@@ -202,7 +161,7 @@ std::string unknown_detail(const std::string& key) {
   std::string underscored = key;
   for (char& c : underscored)
     if (c == '.') c = '_';
-  if (underscored != key && find_field(underscored))
+  if (underscored != key && find_param(underscored))
     detail += " (MXNet spells it " + underscored + ")";
   return detail;
 }
@@ -230,22 +189,26 @@ DeconvParams params_from_mxnet_attrs(const AttrList& attrs) {
     if (kv.second.find('\0') != std::string::npos)
       throw ParamError(shown(key), "the value contains a NUL byte");
     if (is_symbol_attr(key)) continue;
-    const Field* f = find_field(key);
+    const ParamSpec* f = find_param(key);
     if (!f) throw ParamError(shown(key), unknown_detail(key));
     if (!seen.insert(key).second) throw ParamError(key, "given twice");
     const std::string s = trim(kv.second);
     if (s.empty()) throw ParamError(key, "empty value");
     switch (f->kind) {
-      case Kind::Tuple: p.*(f->tuple) = parse_tuple(key, s); break;
-      case Kind::Int: p.*(f->integer) = parse_int(key, s); break;
-      case Kind::Bool: p.*(f->flag) = parse_bool(key, s); break;
-      case Kind::CudnnTune: p.cudnn_tune = parse_tune(key, s); break;
-      case Kind::Layout: p.layout = parse_layout_name(key, s); break;
+      case ParamKind::Tuple: p.*(f->tuple) = parse_tuple(key, s); break;
+      case ParamKind::Integer: p.*(f->integer) = parse_int(key, s); break;
+      case ParamKind::Bool: p.*(f->flag) = parse_bool(key, s); break;
+      case ParamKind::Enum: parse_enum(*f, p, s); break;
     }
   }
-  if (p.kernel.empty()) throw ParamError("kernel", "required: the kernel size, e.g. '(3, 3)'");
-  if (!seen.count("num_filter"))
-    throw ParamError("num_filter", "required: the number of output filters");
+  // A required tuple must have entries, a required integer must be given.
+  for (const ParamSpec& f : param_schema()) {
+    if (!f.required) continue;
+    if (f.kind == ParamKind::Tuple && (p.*f.tuple).empty())
+      throw ParamError(f.name, "required: " + f.meaning + ", e.g. '(3, 3)'");
+    if (f.kind != ParamKind::Tuple && !seen.count(f.name))
+      throw ParamError(f.name, "required: " + f.meaning);
+  }
   return p;
 }
 
@@ -253,16 +216,15 @@ AttrList mxnet_attrs_from_params(const DeconvParams& p, const std::vector<std::s
   AttrList out;
   std::set<std::string> seen;
   for (const std::string& key : keys) {
-    const Field* f = find_field(key);
+    const ParamSpec* f = find_param(key);
     if (!f) throw ParamError(shown(key), unknown_detail(key));
     if (!seen.insert(key).second) throw ParamError(key, "given twice");
     std::string value;
     switch (f->kind) {
-      case Kind::Tuple: value = tuple_string(p.*(f->tuple)); break;
-      case Kind::Int: value = std::to_string(p.*(f->integer)); break;
-      case Kind::Bool: value = p.*(f->flag) ? "True" : "False"; break;
-      case Kind::CudnnTune: value = cudnn_tune_name(p.cudnn_tune); break;
-      case Kind::Layout: value = layout_name(p.layout); break;
+      case ParamKind::Tuple: value = tuple_string(p.*(f->tuple)); break;
+      case ParamKind::Integer: value = std::to_string(p.*(f->integer)); break;
+      case ParamKind::Bool: value = p.*(f->flag) ? "True" : "False"; break;
+      case ParamKind::Enum: value = f->get_name(p); break;
     }
     out.emplace_back(key, value);
   }

@@ -1,20 +1,22 @@
 // Shape-independent validation of DeconvParams (the single source of these rules).
 #include "core/params.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/param_schema.h"
 
 namespace deconv {
 
 namespace {
 
-constexpr int64_t kMaxTupleValue = int64_t(1) << 31;  // beyond this no real layer exists
-
-void check_tuple(const char* arg, Tuple& t, size_t rank, int64_t fill, int64_t min_value,
-                 const char* expected) {
+// A tuple at full length (`fill` in each dimension when not given), every entry in the
+// row's range.
+void check_tuple(const ParamSpec& spec, Tuple& t, size_t rank) {
+  const std::string& arg = spec.name;
   if (t.empty()) {
-    t.assign(rank, fill);
+    t.assign(rank, spec.fill);
     return;
   }
   if (t.size() != rank) {
@@ -24,14 +26,19 @@ void check_tuple(const char* arg, Tuple& t, size_t rank, int64_t fill, int64_t m
     throw ParamError(arg, os.str());
   }
   for (size_t i = 0; i < rank; ++i) {
-    if (t[i] < min_value || t[i] > kMaxTupleValue) {
+    if (t[i] < spec.min || t[i] > spec.max) {
       std::ostringstream os;
-      os << "expected " << expected << ", got " << t[i] << " for dimension "
+      os << "expected " << spec.expected << ", got " << t[i] << " for dimension "
          << axis_name(static_cast<int>(rank), static_cast<int>(i));
-      if (t[i] > kMaxTupleValue) os << " (larger than " << kMaxTupleValue << ")";
+      if (t[i] > spec.max) os << " (larger than " << spec.max << ")";
       throw ParamError(arg, os.str());
     }
   }
+}
+
+void check_integer(const ParamSpec& spec, int64_t v) {
+  if (v < spec.min || v > spec.max)
+    throw ParamError(spec.name, "expected " + spec.expected + ", got " + std::to_string(v));
 }
 
 }  // namespace
@@ -67,11 +74,9 @@ std::string layout_name(Layout layout) {
 }
 
 Layout parse_layout(const std::string& name) {
-  for (Layout l : {Layout::NCW, Layout::NCHW, Layout::NCDHW, Layout::NHWC, Layout::NDHWC})
-    if (name == layout_name(l)) return l;
-  if (name.empty() || name == "None") return Layout::None;
-  throw ParamError("layout", "expected one of NCW, NCHW, NCDHW, NHWC, NDHWC (or NULL), got '" +
-                                 name + "'");
+  DeconvParams p;
+  set_enum(*find_param("layout"), p, name);
+  return p.layout;
 }
 
 std::string cudnn_tune_name(CudnnTune tune) {
@@ -84,12 +89,13 @@ std::string cudnn_tune_name(CudnnTune tune) {
 }
 
 CudnnTune parse_cudnn_tune(const std::string& name) {
-  for (CudnnTune t : {CudnnTune::Off, CudnnTune::LimitedWorkspace, CudnnTune::Fastest})
-    if (name == cudnn_tune_name(t)) return t;
-  if (name.empty() || name == "None") return CudnnTune::None;
-  throw ParamError("cudnn_tune",
-                   "expected one of 'off', 'limited_workspace', 'fastest' (or NULL), got '" +
-                       name + "'");
+  DeconvParams p;
+  set_enum(*find_param("cudnn_tune"), p, name);
+  return p.cudnn_tune;
+}
+
+int64_t workspace_bytes(int64_t mb) {
+  return std::min(std::max<int64_t>(mb, 0), kMaxWorkspaceMb) << 20;
 }
 
 bool uses_target_shape(const DeconvParams& p) {
@@ -113,13 +119,9 @@ DeconvParams normalize_params(const DeconvParams& in) {
                                    "D data but kernel has " + std::to_string(rank) + " value" +
                                    (rank > 1 ? "s" : ""));
   }
-  check_tuple("kernel", p.kernel, rank, 1, 1, "a positive integer");
-  check_tuple("stride", p.stride, rank, 1, 1, "a positive integer");
-  check_tuple("dilate", p.dilate, rank, 1, 1, "a positive integer");
-  check_tuple("pad", p.pad, rank, 0, 0, "a non-negative integer");
-  check_tuple("adj", p.adj, rank, 0, 0, "a non-negative integer");
-  if (!p.target_shape.empty())
-    check_tuple("target_shape", p.target_shape, rank, 0, 0, "a non-negative integer");
+  // (An empty target_shape becomes zeros here, cleared below as not used.)
+  for (const ParamSpec& spec : param_schema())
+    if (spec.kind == ParamKind::Tuple) check_tuple(spec, p.*spec.tuple, rank);
   const bool target = uses_target_shape(p);
   if (!target) p.target_shape.clear();
   // adj < stride applies to the adj the user gives, in the dimensions where it is used.
@@ -133,20 +135,16 @@ DeconvParams normalize_params(const DeconvParams& in) {
       throw ParamError("adj", os.str());
     }
   }
-  if (p.num_filter < 1 || p.num_filter > kMaxTupleValue)
-    throw ParamError("num_filter", "expected a positive integer, got " +
-                                       std::to_string(p.num_filter));
-  if (p.num_group < 1 || p.num_group > kMaxTupleValue)
-    throw ParamError("num_group", "expected a positive integer, got " +
-                                      std::to_string(p.num_group));
-  if (p.num_filter % p.num_group != 0) {
-    throw ParamError("num_filter", "expected a multiple of num.group (" +
-                                       std::to_string(p.num_group) + "), got " +
-                                       std::to_string(p.num_filter));
+  for (const ParamSpec& spec : param_schema()) {
+    if (spec.kind != ParamKind::Integer) continue;
+    check_integer(spec, p.*spec.integer);
+    // Right after num_group's range, as before the schema (the order errors come in).
+    if (spec.integer == &DeconvParams::num_group && p.num_filter % p.num_group != 0) {
+      throw ParamError("num_filter", "expected a multiple of num.group (" +
+                                         std::to_string(p.num_group) + "), got " +
+                                         std::to_string(p.num_filter));
+    }
   }
-  if (p.workspace < 0 || p.workspace > (int64_t(1) << 40))
-    throw ParamError("workspace", "expected a non-negative number of MB, got " +
-                                      std::to_string(p.workspace));
   return p;
 }
 

@@ -13,6 +13,9 @@ using Tuple = std::vector<int64_t>;  // spatial tuple in MXNet order: (w), (h, w
 enum class Layout { None, NCW, NCHW, NCDHW, NHWC, NDHWC };
 enum class CudnnTune { None, Off, LimitedWorkspace, Fastest };
 
+// The largest workspace accepted, in MB (2^40: any real budget is far below).
+constexpr int64_t kMaxWorkspaceMb = int64_t(1) << 40;
+
 struct DeconvParams {
   Tuple kernel;                 // required, 1 to 3 entries
   Tuple stride;                 // empty: 1 per dimension
@@ -29,6 +32,9 @@ struct DeconvParams {
   Layout layout = Layout::None;  // None: NCW / NCHW / NCDHW from the kernel's length
 };
 
+// The field list lives once more in core/param_schema.cpp (one row per field, the
+// defaults read from here); a new field needs its row there.
+
 // Checks everything that does not depend on input shapes and returns a copy with
 // defaults filled in (stride/dilate/pad/adj at full length, layout resolved).
 // Throws ParamError naming the argument.
@@ -36,6 +42,10 @@ DeconvParams normalize_params(const DeconvParams& p);
 
 // True when target_shape has a non-zero entry (and so overrides pad and adj).
 bool uses_target_shape(const DeconvParams& p);
+
+// The byte budget of temporaries for a workspace of `mb` MB, clamped to [0,
+// kMaxWorkspaceMb]: the one conversion every plan (CPU, cudnn.off, cuDNN) uses.
+int64_t workspace_bytes(int64_t mb);
 
 // Spatial rank of a layout (1, 2 or 3) and whether channels come last.
 int layout_rank(Layout layout);

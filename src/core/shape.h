@@ -19,7 +19,8 @@ struct Geometry {
   Layout layout = Layout::None;
   bool channels_last = false;
   int64_t batch = 0, channels = 0, num_filter = 0, num_group = 1;
-  int64_t workspace_mb = 512;   // bound on the kernels' temporaries (CPU and GPU)
+  // MB bounding the kernels' temporaries (CPU and GPU), as bytes: workspace_bytes().
+  int64_t workspace_mb = DeconvParams{}.workspace;
   CudnnTune cudnn_tune = CudnnTune::None;  // GPU only: how cuDNN picks its algorithm
   bool cudnn_off = false;                  // GPU only: use deconv's own CUDA kernels
   std::array<int64_t, 3> in{}, out{}, kernel{}, stride{}, dilate{}, pad{}, adj{};

@@ -1,9 +1,17 @@
-// Tests of src/core/params.{h,cpp}: defaults and every shape-independent validation.
+// Tests of src/core/params.{h,cpp}: defaults and every shape-independent validation, and
+// of the parameter table, src/core/param_schema.{h,cpp}.
 #include "core/params.h"
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <type_traits>
+#include <utility>
+
 #include "core/error.h"
+#include "core/mxnet_attrs.h"
+#include "core/param_schema.h"
+#include "params_compare.h"
 #include "test_helpers.h"
 
 using namespace deconv;
@@ -318,4 +326,123 @@ TEST(ParamsErrors, ErrorMessageStartsWithArg) {
   } catch (const ParamError& e) {
     EXPECT_EQ(std::string(e.what()), "kernel: " + e.detail());
   }
+}
+
+// ---- the parameter table (core/param_schema.h) ---------------------------------------
+
+namespace {
+
+// Counts an aggregate's fields: T{v, ..., v} compiles for up to that many values
+// (DeconvParams has no nested aggregates, so brace elision adds nothing).
+struct AnyValue {
+  template <typename U>
+  operator U() const;
+};
+
+template <typename T, typename Seq, typename = void>
+struct brace_constructible : std::false_type {};
+template <typename T, size_t... I>
+struct brace_constructible<T, std::index_sequence<I...>,
+                           std::void_t<decltype(T{(void(I), AnyValue{})...})>>
+    : std::true_type {};
+
+template <typename T, size_t N = 0>
+constexpr size_t field_count() {
+  if constexpr (brace_constructible<T, std::make_index_sequence<N + 1>>::value)
+    return field_count<T, N + 1>();
+  else
+    return N;
+}
+
+// Where a row's field lies in p (enums by the value set_name changes).
+const void* field_address(const ParamSpec& s, DeconvParams& p) {
+  switch (s.kind) {
+    case ParamKind::Tuple: return &(p.*s.tuple);
+    case ParamKind::Integer: return &(p.*s.integer);
+    case ParamKind::Bool: return &(p.*s.flag);
+    default: return s.name == "layout" ? static_cast<const void*>(&p.layout) : &p.cudnn_tune;
+  }
+}
+
+}  // namespace
+
+TEST(ParamSchema, OneRowPerFieldInFieldOrder) {
+  const std::vector<ParamSpec>& schema = param_schema();
+  ASSERT_EQ(schema.size(), field_count<DeconvParams>());
+  DeconvParams p;
+  std::set<std::string> names, r_names;
+  const char* previous = nullptr;
+  for (const ParamSpec& s : schema) {
+    SCOPED_TRACE(s.name);
+    EXPECT_TRUE(names.insert(s.name).second);
+    EXPECT_TRUE(r_names.insert(s.r_name).second);
+    std::string dotted = s.name;
+    for (char& c : dotted)
+      if (c == '_') c = '.';
+    EXPECT_EQ(s.r_name, dotted);
+    EXPECT_EQ(find_param(s.name), &s);
+    const int pointers = (s.tuple != nullptr) + (s.integer != nullptr) + (s.flag != nullptr) +
+                         (s.get_name != nullptr);
+    EXPECT_EQ(pointers, 1);
+    const char* at = static_cast<const char*>(field_address(s, p));
+    if (previous) {
+      EXPECT_LT(previous, at);  // declaration order is address order
+    }
+    previous = at;
+  }
+  EXPECT_EQ(find_param("target.shape"), nullptr);
+}
+
+TEST(ParamSchema, EnumRowsNameEveryValue) {
+  const ParamSpec& tune = *find_param("cudnn_tune");
+  const ParamSpec& layout = *find_param("layout");
+  EXPECT_EQ(tune.allowed, (std::vector<std::string>{"off", "limited_workspace", "fastest"}));
+  EXPECT_EQ(layout.allowed,
+            (std::vector<std::string>{"NCW", "NCHW", "NCDHW", "NHWC", "NDHWC"}));
+  for (const ParamSpec* s : {&tune, &layout}) {
+    SCOPED_TRACE(s->name);
+    EXPECT_EQ(s->kind, ParamKind::Enum);
+    DeconvParams p;
+    EXPECT_EQ(s->get_name(p), "None");
+    for (const std::string& v : s->allowed) {
+      ASSERT_TRUE(s->set_name(p, v));
+      EXPECT_EQ(s->get_name(p), v);
+    }
+    EXPECT_TRUE(s->set_name(p, "None"));
+    EXPECT_EQ(s->get_name(p), "None");
+    EXPECT_FALSE(s->set_name(p, "bogus"));
+  }
+  EXPECT_EQ(allowed_text(tune, "'"), "'off', 'limited_workspace', 'fastest'");
+}
+
+TEST(ParamSchema, DefaultsAreDeconvParams) {
+  // The schema has no defaults of its own (the R formals are checked against
+  // DeconvParams{} through it); these are MXNet's.
+  const DeconvParams d;
+  for (const ParamSpec& s : param_schema()) {
+    SCOPED_TRACE(s.name);
+    if (s.kind == ParamKind::Tuple) {
+      EXPECT_TRUE((d.*s.tuple).empty());
+    } else if (s.kind == ParamKind::Enum) {
+      EXPECT_EQ(s.get_name(d), "None");
+    }
+    EXPECT_EQ(s.required, s.name == "kernel" || s.name == "num_filter");
+  }
+  EXPECT_EQ(d.num_group, 1);
+  EXPECT_EQ(d.workspace, 512);
+  EXPECT_TRUE(d.no_bias);
+  EXPECT_FALSE(d.cudnn_off);
+  // Attributes with only the required entries read back as the defaults.
+  DeconvParams want;
+  want.kernel = {3, 3};
+  want.num_filter = 2;
+  EXPECT_TRUE(deconv_test::same_params(
+      params_from_mxnet_attrs({{"kernel", "(3, 3)"}, {"num_filter", "2"}}), want));
+}
+
+TEST(ParamSchema, WorkspaceBytes) {
+  EXPECT_EQ(workspace_bytes(512), int64_t(512) << 20);
+  EXPECT_EQ(workspace_bytes(0), 0);
+  EXPECT_EQ(workspace_bytes(-5), 0);
+  EXPECT_EQ(workspace_bytes(kMaxWorkspaceMb * 2), kMaxWorkspaceMb << 20);
 }

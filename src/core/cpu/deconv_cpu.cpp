@@ -96,7 +96,7 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
   p.workers = p.group_parallel ? p.threads : 1;
   p.direct = p.Cg == 1 && (p.group_parallel || p.threads == 1);
   const int64_t budget = std::max<int64_t>(
-      1, (g.workspace_mb << 20) / static_cast<int64_t>(elem) / p.workers);
+      1, workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) / p.workers);
   // Elements per input position of a chunk: columns, plus packed X (and dX) when
   // channels-first samples are batched.
   const int64_t packed = g.channels_last ? 0 : p.Cg * (backward ? 2 : 1);

@@ -95,7 +95,8 @@ Plan make_plan(const Geometry& g, const WidthPlan& wp, size_t elem, int threads)
   p.row_len = wp.left + p.W + wp.right;
   p.weight_elems = p.C * p.Fg * p.K;
   const int64_t per_unit = std::max<int64_t>(1, p.Cg * p.D * p.H * p.row_len);
-  const int64_t budget = (g.workspace_mb << 20) / static_cast<int64_t>(elem) - p.weight_elems;
+  const int64_t budget =
+      workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) - p.weight_elems;
   const int64_t fit = budget / per_unit;
   p.within = fit >= 1;
   p.units = std::max<int64_t>(1, std::min(p.N * p.G, fit));

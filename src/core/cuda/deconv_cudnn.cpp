@@ -354,7 +354,7 @@ Choice choose(GpuContext& ctx, const Problem& p, const Descriptors& d, const Poi
 }
 
 size_t workspace_limit(const Geometry& g) {
-  return static_cast<size_t>(std::max<int64_t>(g.workspace_mb, 0)) * (size_t{1} << 20);
+  return static_cast<size_t>(workspace_bytes(g.workspace_mb));
 }
 
 // Runs one op over the batch in chunks of at most chunk_samples(p) samples.

@@ -77,8 +77,7 @@ inline GemmPlan plan_gemm(const Geometry& g, int64_t budget_elems) {
 // The budget in elements of T for `workspace_mb` MB.
 template <typename T>
 int64_t workspace_elems(const Geometry& g) {
-  const int64_t mb = std::min<int64_t>(g.workspace_mb, int64_t(1) << 40);
-  return (mb << 20) / static_cast<int64_t>(sizeof(T));
+  return workspace_bytes(g.workspace_mb) / static_cast<int64_t>(sizeof(T));
 }
 
 // cuBLAS takes m, n, k and leading dimensions as int.
