@@ -1,25 +1,31 @@
-# Benchmark of deconvolution() and deconvolution_backward() against PyTorch.
+# Benchmark of deconvolution() and deconvolution_backward() against PyTorch, ONNX Runtime
+# and OpenVINO.
 #
 #   Rscript inst/bench/bench.R [--quick] [--layers=dcgan1,fcn2] [--dtypes=float32]
-#                              [--threads=1,2] [--no-peers] [--out=DIR] [--max-wait=SEC]
+#                              [--threads=1,2] [--peers=torch2,ort] [--no-peers] [--out=DIR]
+#                              [--max-wait=SEC]
 #
 # Run by `make bench`, not by CI. For each (dtype, threads) it measures the machine's GEMM
 # peak (through the package's own GEMM, deconv:::gemm_benchmark(), the one %pk divides by;
 # also Eigen as compiled for the package, and R's BLAS), then times our forward and
-# backward passes on the layers below and the same layers through PyTorch 2.x (PyPI) and
-# 1.13 (Debian), each in one Python subprocess per (peer, dtype, threads) that returns
-# JSON (inst/bench/peers.py). Both sides follow the same repetition policy (`measure()`
-# here, `measure()` in peers.py) and both sides' results are checked against each other
-# by checksum. Ends with a markdown table for the README.
+# backward passes on the layers of inst/bench/layers.csv and the same layers through the
+# peers (inst/bench/bench_peers.R): PyTorch 2.x (PyPI) forward and backward, ONNX Runtime's
+# and OpenVINO's ConvTranspose forward (all three from the venv inst/bench/setup_peers.sh
+# makes), and Debian's torch 1.13 when it is there; each in one Python subprocess per
+# (peer, dtype, threads) that returns JSON (inst/bench/peers.py, peers_onnx.py). Both sides
+# follow the same repetition policy (`measure()` here and in peer_common.py) and both
+# sides' results are checked against each other by checksum. Prints per layer ms, GF/s,
+# % of the GEMM peak and the ratio to each peer, then a markdown table and the geometric
+# means per peer, dtype and direction.
 #
 # Options:
 #   --quick        short repetitions (and a smaller GEMM for the peak): a rough run
-#   --layers=LIST  names or groups: dcgan1..3, fcn1, fcn2, unet, unet3d, audio, depthwise,
-#                  tiny, scale_n1, scale_n4, scale_n16, scale_n64; groups dcgan, fcn,
-#                  scaling, all (default)
+#   --layers=LIST  names or groups of inst/bench/layers.csv (dcgan1, fcn1, nhwc, tiny, ...;
+#                  groups dcgan, fcn, unet3d, audio, depthwise, scaling, ...), or all (default)
 #   --dtypes=LIST  float32,float64 (default both)
 #   --threads=LIST thread counts (default 1,2)
-#   --no-peers     skip PyTorch
+#   --peers=LIST   only these peers: torch2, torch1, ort, openvino (default all found)
+#   --no-peers     no peers
 #   --out=DIR      also write DIR/results.csv and DIR/summary.md
 #   --max-wait=SEC how long to wait for other processes' CPU use to drop before a timing
 #                  (default 120; 0 = never wait)
@@ -27,9 +33,11 @@
 # with 2 threads the two oversubscribe the cores and some of its timings become erratic
 # (backward up to several times slower). `OPENBLAS_NUM_THREADS=1 Rscript ...` avoids that;
 # it does not change our side (the package and the peak probe set BLAS threads themselves).
-# Environment: DECONV_BENCH_TORCH2 (default /opt/torch2/bin/python) and
-# DECONV_BENCH_TORCH1 (default /usr/bin/python3) name the peers' Pythons; a peer whose
-# Python cannot `import torch` is skipped.
+# Environment: DECONV_BENCH_VENV (default build/bench-venv of this source tree) is the
+# peers' venv; DECONV_BENCH_TORCH2 and DECONV_BENCH_ONNX (default: that venv's python) name
+# the Pythons of PyTorch 2 and of ONNX Runtime / OpenVINO, DECONV_BENCH_TORCH1 (default
+# /usr/bin/python3) torch 1.13's; a peer whose Python is missing or fails its probe is
+# skipped.
 
 suppressPackageStartupMessages({
   ok <- requireNamespace("deconv", quietly = TRUE)
@@ -42,10 +50,12 @@ library(deconv)
 
 parse_args <- function(args) {
   opt <- list(quick = FALSE, layers = "all", dtypes = c("float32", "float64"),
-              threads = c(1L, 2L), peers = TRUE, out = NULL, max_wait = 120)
+              threads = c(1L, 2L), peers = TRUE, peer_names = NULL, out = NULL,
+              max_wait = 120)
   for (a in args) {
     if (a == "--quick") opt$quick <- TRUE
     else if (a == "--no-peers") opt$peers <- FALSE
+    else if (grepl("^--peers=", a)) opt$peer_names <- strsplit(sub("^--peers=", "", a), ",")[[1]]
     else if (grepl("^--layers=", a)) opt$layers <- strsplit(sub("^--layers=", "", a), ",")[[1]]
     else if (grepl("^--dtypes=", a)) opt$dtypes <- strsplit(sub("^--dtypes=", "", a), ",")[[1]]
     else if (grepl("^--threads=", a))
@@ -54,7 +64,8 @@ parse_args <- function(args) {
     else if (grepl("^--max-wait=", a)) opt$max_wait <- as.numeric(sub("^--max-wait=", "", a))
     else if (a %in% c("-h", "--help")) {
       cat("usage: Rscript inst/bench/bench.R [--quick] [--layers=dcgan1,fcn2]",
-          "[--dtypes=float32] [--threads=1,2] [--no-peers] [--out=DIR] [--max-wait=SEC]\n")
+          "[--dtypes=float32] [--threads=1,2] [--peers=torch2,ort] [--no-peers] [--out=DIR]",
+          "[--max-wait=SEC]\n")
       quit(status = 0)
     } else stop("bench.R: unknown argument '", a, "' (try --help)")
   }
@@ -63,6 +74,8 @@ parse_args <- function(args) {
   if (anyNA(opt$threads) || any(opt$threads < 1)) stop("bench.R: --threads needs positive integers")
   opt
 }
+
+`%||%` <- function(a, b) if (is.null(a)) b else a
 
 opt <- parse_args(commandArgs(trailingOnly = TRUE))
 
@@ -216,22 +229,31 @@ temp_bytes_of <- function(res) {
 }
 temp_source <- if (!is.null(last_temp_bytes)) "deconv:::cpp_last_temp_bytes()" else "attr(, \"temp_bytes\") (NA when absent)"
 
+# R dims are the layout's reversed: NCHW data c(W, H, C, N), NHWC data c(C, W, H, N);
+# the weight is MXNet's (C, F/g, kernel...) reversed, or (C, kernel..., F/g) for NHWC/NDHWC.
 run_ours <- function(L, dtype) {
-  x <- array(pattern(L$N * L$C * prod(L$spatial), 7919), dim = c(rev(L$spatial), L$C, L$N))
-  w <- array(pattern(L$C * (L$F / L$groups) * prod(L$kernel), 104729),
-             dim = c(rev(L$kernel), L$F / L$groups, L$C))
+  last <- channels_last(L)
+  fg <- L$F / L$groups
+  x_dim <- if (last) c(L$C, rev(L$spatial), L$N) else c(rev(L$spatial), L$C, L$N)
+  w_dim <- if (last) c(fg, rev(L$kernel), L$C) else c(rev(L$kernel), fg, L$C)
+  x <- array(pattern(prod(x_dim), 7919), dim = x_dim)
+  w <- array(pattern(prod(w_dim), 104729), dim = w_dim)
   b <- pattern(L$F, 31)
   kern <- rev(L$kernel); str <- rev(L$stride); pad <- rev(L$pad)
+  # The defaults stay NULL, so that a plain layer (the tiny call) is called as users do.
+  dil <- if (all(L$dilate == 1)) NULL else rev(L$dilate)
+  lay <- if (last) L$layout else NULL
   nf <- L$F; ng <- L$groups
-  fwd <- function() deconvolution(x, w, b, kernel = kern, stride = str, pad = pad,
-                                  num.filter = nf, num.group = ng, no.bias = FALSE,
-                                  dtype = dtype)
+  fwd <- function() deconvolution(x, w, b, kernel = kern, stride = str, dilate = dil,
+                                  pad = pad, num.filter = nf, num.group = ng,
+                                  no.bias = FALSE, layout = lay, dtype = dtype)
   y <- fwd()
   temp_fwd <- temp_bytes_of(y)
   gy <- array(pattern(length(y), 613), dim = dim(y))
   bwd <- function() deconvolution_backward(gy, x, w, b, kernel = kern, stride = str,
-                                           pad = pad, num.filter = nf, num.group = ng,
-                                           no.bias = FALSE, dtype = dtype)
+                                           dilate = dil, pad = pad, num.filter = nf,
+                                           num.group = ng, no.bias = FALSE, layout = lay,
+                                           dtype = dtype)
   g <- bwd()
   temp_bwd <- temp_bytes_of(g)
   check <- list(y = checksum(y), dx = checksum(g$data), dw = checksum(g$weight),
@@ -340,73 +362,13 @@ package_gemm <- function(dtype) {
 }
 
 # ---------------------------------------------------------------------------------------
-# Peers: PyTorch in a subprocess per (peer, dtype, threads).
+# Peers (inst/bench/bench_peers.R): peer_defs, find_peer(), run_peer_guarded(),
+# compare_peer(); one Python subprocess per (peer, dtype, threads).
 
-peer_defs <- list(
-  torch2 = list(label = "torch2", env = "DECONV_BENCH_TORCH2", default = "/opt/torch2/bin/python"),
-  torch1 = list(label = "torch1.13", env = "DECONV_BENCH_TORCH1", default = "/usr/bin/python3")
-)
-
-find_peer <- function(def) {
-  py <- Sys.getenv(def$env, unset = def$default)
-  if (!nzchar(py) || !file.exists(py)) {
-    return(list(ok = FALSE, python = py, why = "no such python"))
-  }
-  out <- suppressWarnings(tryCatch(
-    system2(py, c(shQuote(file.path(script_dir, "peers.py")), "--probe"),
-            stdout = TRUE, stderr = TRUE),
-    error = function(e) conditionMessage(e)))
-  st <- attr(out, "status")
-  js <- tryCatch(jsonlite::fromJSON(utils::tail(out, 1)), error = function(e) NULL)
-  if ((!is.null(st) && st != 0) || is.null(js)) {
-    return(list(ok = FALSE, python = py,
-                why = paste("`import torch` failed:", utils::tail(out, 1))))
-  }
-  list(ok = TRUE, python = py, info = js$peer)
-}
-
-layer_json <- function(L) {
-  list(name = L$name, N = L$N, C = L$C, F = L$F, groups = L$groups,
-       spatial = I(as.integer(L$spatial)), kernel = I(as.integer(L$kernel)),
-       stride = I(as.integer(L$stride)), pad = I(as.integer(L$pad)))
-}
-
-run_peer <- function(peer, dtype, threads, lays) {
-  spec <- list(dtype = dtype, threads = threads, backward = TRUE, policy = policy,
-               layers = unname(lapply(lays, layer_json)))
-  f <- tempfile(fileext = ".json")
-  on.exit(unlink(f))
-  writeLines(jsonlite::toJSON(spec, auto_unbox = TRUE, digits = NA), f)
-  errf <- tempfile()
-  on.exit(unlink(errf), add = TRUE)
-  c0 <- cpu_ticks()
-  t0 <- now()
-  out <- suppressWarnings(system2(peer$python, c(shQuote(file.path(script_dir, "peers.py")),
-                                                  shQuote(f)), stdout = TRUE, stderr = errf))
-  others <- others_busy(c0, cpu_ticks())
-  st <- attr(out, "status")
-  js <- tryCatch(jsonlite::fromJSON(paste(out, collapse = "\n"), simplifyVector = TRUE),
-                 error = function(e) NULL)
-  if ((!is.null(st) && st != 0) || is.null(js)) {
-    err <- readLines(errf, warn = FALSE)
-    cat(sprintf("  [%s failed (status %s): %s]\n", peer$label, format(st),
-                paste(utils::tail(err, 3), collapse = " | ")))
-    return(NULL)
-  }
-  list(info = js$peer, results = js$results, others = others, wall = now() - t0)
-}
-
-# The peer's run, with the layers re-run once (after waiting for quiet) when other
-# processes used more than busy_limit cores during it.
-run_peer_guarded <- function(peer, dtype, threads, lays) {
-  r <- run_peer(peer, dtype, threads, lays)
-  if (!is.null(r) && disturbed(r$others)) {
-    wait_quiet(paste(peer$label, "rerun"))
-    r2 <- run_peer(peer, dtype, threads, lays)
-    if (!is.null(r2) && (is.na(r2$others) || r2$others <= r$others)) r <- r2
-  }
-  r
-}
+source(file.path(script_dir, "bench_peers.R"), local = TRUE)
+if (length(bad <- setdiff(opt$peer_names, names(peer_defs))))
+  stop("bench.R: unknown peer(s): ", paste(bad, collapse = ", "), "; known: ",
+       paste(names(peer_defs), collapse = ", "))
 
 # ---------------------------------------------------------------------------------------
 # Formatting
@@ -478,13 +440,10 @@ cat("GF/s counts 2*N*C*spatial_in*(num.filter/groups)*prod(kernel) per pass (bac
 
 peers <- list()
 if (opt$peers) {
-  for (nm in names(peer_defs)) {
+  for (nm in intersect(names(peer_defs), opt$peer_names %||% names(peer_defs))) {
     p <- find_peer(peer_defs[[nm]])
-    p$label <- peer_defs[[nm]]$label
     if (p$ok) {
-      cat(sprintf("peer %s: torch %s (oneDNN %s, BLAS %s, CPU capability %s) at %s\n",
-                  p$label, p$info$version, format(p$info$onednn), format(p$info$blas),
-                  format(p$info$cpu_capability), p$python))
+      cat(sprintf("peer %s: %s at %s\n", p$label, describe_peer(p), p$python))
       peers[[nm]] <- p
     } else {
       cat(sprintf("peer %s: skipped (%s: %s)\n", p$label, p$python, p$why))
@@ -501,6 +460,23 @@ cat(sprintf("other processes' CPU use at start: %s cores (load average %s)\n", f
 
 rows <- list()
 notes <- character(0)
+peer_errors <- list()  # one entry per (peer, dtype, threads, layer) that a peer could not run
+
+# A numeric field of each row (NA where absent).
+field <- function(rs, f) vapply(rs, function(r) { v <- r[[f]]; if (is.null(v)) NA_real_ else as.numeric(v) }, 0)
+
+# The peers' errors as notes, one per (peer, dtype, error) with the layers and threads it hit.
+peer_error_notes <- function(errs) {
+  if (!length(errs)) return(character(0))
+  key <- vapply(errs, function(e) paste(e$peer, e$dtype, e$error, sep = "\r"), "")
+  vapply(unique(key), function(k) {
+    es <- errs[key == k]
+    sprintf("%s, %s: \"-\" on %s (%s thread(s)): %s", es[[1]]$peer, es[[1]]$dtype,
+            paste(unique(vapply(es, `[[`, "", "layer")), collapse = ", "),
+            paste(unique(vapply(es, function(e) as.character(e$threads), "")), collapse = ","),
+            es[[1]]$error)
+  }, "", USE.NAMES = FALSE)
+}
 
 for (dtype in opt$dtypes) {
   for (th in opt$threads) {
@@ -547,25 +523,20 @@ for (dtype in opt$dtypes) {
                 temp_fwd = o$temp_fwd, temp_bwd = o$temp_bwd,
                 others = max(o$fwd$others, o$bwd$others, na.rm = FALSE),
                 disturbed = disturbed(o$fwd$others) || disturbed(o$bwd$others))
-      for (nm in c("torch2", "torch1")) {
-        pr <- theirs[[nm]]$results[[L$name]]
-        tf <- tb <- NA_real_
-        chk <- NA
-        if (!is.null(pr) && is.null(pr$error)) {
-          tf <- pr$fwd$median_s
-          tb <- pr$bwd$median_s
-          chk <- same_sums(o$check$y, pr$check$y, dtype) && same_sums(o$check$dx, pr$check$dx, dtype) &&
-            same_sums(o$check$dw, pr$check$dw, dtype) && same_sums(o$check$db, pr$check$db, dtype)
-          if (!isTRUE(all(o$out_dim == rev(pr$out_shape)))) chk <- FALSE
-          if (!chk) notes <- c(notes, sprintf("%s %s %d thr: our results differ from %s's (checksums)",
-                                              L$name, dtype, th, peer_defs[[nm]]$label))
-        } else if (!is.null(pr$error)) {
-          notes <- c(notes, sprintf("%s %s %d thr: %s failed: %s", L$name, dtype, th,
-                                    peer_defs[[nm]]$label, pr$error))
-        }
-        r[[paste0(nm, "_fwd_s")]] <- tf
-        r[[paste0(nm, "_bwd_s")]] <- tb
-        r[[paste0(nm, "_check")]] <- chk
+      for (nm in names(peer_defs)) {
+        def <- peer_defs[[nm]]
+        cmp <- compare_peer(theirs[[nm]]$results[[L$name]], o, dtype, def$backward)
+        if (isFALSE(cmp$check))
+          notes <- c(notes, sprintf("%s %s %d thr: our results differ from %s's (checksums)",
+                                    L$name, dtype, th, def$label))
+        if (!is.na(cmp$error))
+          peer_errors[[length(peer_errors) + 1]] <- list(peer = def$label, dtype = dtype,
+                                                         threads = th, layer = L$name,
+                                                         error = cmp$error)
+        if (!is.na(cmp$note)) notes <- c(notes, sprintf("%s, %s: %s", L$name, def$label, cmp$note))
+        r[[paste0(nm, "_fwd_s")]] <- cmp$fwd_s
+        r[[paste0(nm, "_bwd_s")]] <- cmp$bwd_s
+        r[[paste0(nm, "_check")]] <- cmp$check
       }
       for (nm in names(theirs)) {
         if (!is.null(theirs[[nm]]) && disturbed(theirs[[nm]]$others)) r$disturbed <- TRUE
@@ -575,10 +546,11 @@ for (dtype in opt$dtypes) {
     }
 
     if (length(tab)) {
-      g <- function(f) vapply(tab, function(r) { v <- r[[f]]; if (is.null(v)) NA_real_ else as.numeric(v) }, 0)
+      g <- function(f) field(tab, f)
       chk <- function(r) {
-        v <- c(r$torch2_check, r$torch1_check)
-        if (all(is.na(v))) "-" else if (all(v, na.rm = TRUE)) "ok" else "DIFF"
+        v <- vapply(names(peers), function(nm) as.logical(r[[paste0(nm, "_check")]]), NA)
+        if (all(is.na(v))) "-" else if (all(v, na.rm = TRUE)) "ok"
+        else paste0("DIFF(", paste(names(v)[!is.na(v) & !v], collapse = ","), ")")
       }
       df <- data.frame(
         layer = vapply(tab, `[[`, "", "layer"),
@@ -588,15 +560,15 @@ for (dtype in opt$dtypes) {
         `bwd ms` = fmt_ms(g("bwd_s")), `bGF/s` = fmt_num(g("bwd_gfs")),
         `b/f` = fmt_num(g("bwd_s") / g("fwd_s"), 2),
         `tmpMiB f/b` = paste(fmt_mib(g("temp_fwd")), fmt_mib(g("temp_bwd")), sep = "/"),
-        `t2 fwd` = fmt_ms(g("torch2_fwd_s")), `t2 bwd` = fmt_ms(g("torch2_bwd_s")),
-        `xt2 fwd` = fmt_ratio(g("torch2_fwd_s") / g("fwd_s")),
-        `xt2 bwd` = fmt_ratio(g("torch2_bwd_s") / g("bwd_s")),
-        `t1 fwd` = fmt_ms(g("torch1_fwd_s")), `t1 bwd` = fmt_ms(g("torch1_bwd_s")),
-        `xt1 fwd` = fmt_ratio(g("torch1_fwd_s") / g("fwd_s")),
-        `xt1 bwd` = fmt_ratio(g("torch1_bwd_s") / g("bwd_s")),
-        chk = vapply(tab, chk, ""),
-        busy = paste0(fmt_num(g("others"), 2), ifelse(g("disturbed") > 0, "*", "")),
         check.names = FALSE, stringsAsFactors = FALSE)
+      for (nm in names(peers)) {
+        sh <- peer_defs[[nm]]$short
+        df[[paste0("x", sh, " f")]] <- fmt_ratio(g(paste0(nm, "_fwd_s")) / g("fwd_s"))
+        if (peer_defs[[nm]]$backward)
+          df[[paste0("x", sh, " b")]] <- fmt_ratio(g(paste0(nm, "_bwd_s")) / g("bwd_s"))
+      }
+      df$chk <- vapply(tab, chk, "")
+      df$busy <- paste0(fmt_num(g("others"), 2), ifelse(g("disturbed") > 0, "*", ""))
       print_table(df)
       for (nm in names(theirs)) {
         if (!is.null(theirs[[nm]]))
@@ -607,16 +579,19 @@ for (dtype in opt$dtypes) {
       if (length(ti)) {
         ti <- ti[[1]]
         us <- function(s) ifelse(is.na(s), "-", sprintf("%.1f us", s * 1e6))
-        cat(sprintf("  tiny call overhead: fwd %s, bwd %s (torch2 %s / %s; torch1.13 %s / %s)\n",
-                    us(ti$fwd_s), us(ti$bwd_s), us(ti$torch2_fwd_s), us(ti$torch2_bwd_s),
-                    us(ti$torch1_fwd_s), us(ti$torch1_bwd_s)))
+        theirs_us <- vapply(names(peers), function(nm) {
+          sprintf("%s %s%s", peer_defs[[nm]]$label, us(ti[[paste0(nm, "_fwd_s")]]),
+                  if (peer_defs[[nm]]$backward) paste(" /", us(ti[[paste0(nm, "_bwd_s")]])) else "")
+        }, "")
+        cat(sprintf("  tiny call overhead: fwd %s, bwd %s%s\n", us(ti$fwd_s), us(ti$bwd_s),
+                    if (length(theirs_us)) paste0(" (", paste(theirs_us, collapse = "; "), ")") else ""))
       }
       cat(sprintf("  (this configuration took %.0f s)\n", now() - t_config))
       sc <- Filter(function(r) r$layer %in% c("scale_n1", "scale_n4", "scale_n16", "scale_n64"), tab)
       if (length(sc) >= 2) {
         n <- as.numeric(sub("scale_n", "", vapply(sc, `[[`, "", "layer")))
         per <- function(f) {
-          v <- vapply(sc, function(r) { x <- r[[f]]; if (is.null(x)) NA_real_ else x }, 0) * 1e3 / n
+          v <- field(sc, f) * 1e3 / n
           paste(ifelse(is.na(v), "-", sprintf("%.3f", v)), collapse = " ")
         }
         cat(sprintf("  scaling (ms per sample at N = %s): ours fwd %s | bwd %s | torch2 fwd %s\n",
@@ -629,8 +604,46 @@ for (dtype in opt$dtypes) {
 # ---------------------------------------------------------------------------------------
 # Summary
 
+# Markdown lines of a data frame (the first `left` columns left-aligned).
+md_table <- function(df, left) {
+  c(paste0("| ", paste(names(df), collapse = " | "), " |"),
+    paste0("|", paste(ifelse(seq_along(df) <= left, "---", "---:"), collapse = "|"), "|"),
+    apply(df, 1, function(r) paste0("| ", paste(r, collapse = " | "), " |")))
+}
+
+# Geometric means of peer time / ours per peer, dtype and direction, over every layer but
+# the tiny call where both sides ran and agreed: one column per thread count and one over
+# all of them, with the smallest ratio and how many layers are at or above 1.0x.
+geomean_table <- function(rows) {
+  out <- list()
+  for (nm in names(peers)) {
+    for (dtype in opt$dtypes) {
+      for (dir in c("fwd", if (peer_defs[[nm]]$backward) "bwd")) {
+        sel <- Filter(function(r) r$dtype == dtype && r$layer != "tiny", rows)
+        ratio <- field(sel, paste0(nm, "_", dir, "_s")) / field(sel, paste0(dir, "_s"))
+        ratio[!vapply(sel, function(r) isTRUE(r[[paste0(nm, "_check")]]), NA)] <- NA
+        thr <- field(sel, "threads")
+        gm <- function(v) {
+          v <- v[!is.na(v)]
+          if (length(v)) sprintf("%.2fx (%d)", exp(mean(log(v))), length(v)) else "-"
+        }
+        line <- list(peer = peer_defs[[nm]]$label, dtype = dtype,
+                     direction = c(fwd = "forward", bwd = "backward")[[dir]])
+        for (t in opt$threads) line[[sprintf("%d thr", t)]] <- gm(ratio[thr == t])
+        line$all <- gm(ratio)
+        ok <- ratio[!is.na(ratio)]
+        line$min <- if (length(ok)) sprintf("%.2fx", min(ok)) else "-"
+        line$`>= 1.0x` <- if (length(ok)) sprintf("%d / %d", sum(ok >= 1), length(ok)) else "-"
+        out[[length(out) + 1]] <- line
+      }
+    }
+  }
+  if (!length(out)) return(NULL)
+  do.call(rbind, lapply(out, as.data.frame, check.names = FALSE, stringsAsFactors = FALSE))
+}
+
 if (length(rows)) {
-  g <- function(f) vapply(rows, function(r) { v <- r[[f]]; if (is.null(v)) NA_real_ else as.numeric(v) }, 0)
+  g <- function(f) field(rows, f)
   md <- data.frame(
     layer = paste0(vapply(rows, `[[`, "", "layer"), ifelse(g("disturbed") > 0, " *", "")),
     dtype = vapply(rows, `[[`, "", "dtype"),
@@ -638,30 +651,38 @@ if (length(rows)) {
     `fwd ms` = fmt_ms(g("fwd_s")), `fwd GF/s` = fmt_num(g("fwd_gfs")),
     `% GEMM peak` = fmt_num(g("pct_peak"), 0),
     `bwd ms` = fmt_ms(g("bwd_s")), `bwd/fwd` = fmt_num(g("bwd_s") / g("fwd_s"), 2),
-    `vs torch2 fwd` = fmt_ratio(g("torch2_fwd_s") / g("fwd_s")),
-    `vs torch2 bwd` = fmt_ratio(g("torch2_bwd_s") / g("bwd_s")),
-    `vs torch1.13 fwd` = fmt_ratio(g("torch1_fwd_s") / g("fwd_s")),
-    `temp MiB fwd/bwd` = paste(fmt_mib(g("temp_fwd")), fmt_mib(g("temp_bwd")), sep = " / "),
     check.names = FALSE, stringsAsFactors = FALSE)
-  md_lines <- c(paste0("| ", paste(names(md), collapse = " | "), " |"),
-                paste0("|", paste(ifelse(seq_along(md) <= 3, "---", "---:"), collapse = "|"), "|"),
-                apply(md, 1, function(r) paste0("| ", paste(r, collapse = " | "), " |")))
+  for (nm in names(peers)) {
+    lab <- peer_defs[[nm]]$label
+    md[[paste("vs", lab, "fwd")]] <- fmt_ratio(g(paste0(nm, "_fwd_s")) / g("fwd_s"))
+    if (peer_defs[[nm]]$backward)
+      md[[paste("vs", lab, "bwd")]] <- fmt_ratio(g(paste0(nm, "_bwd_s")) / g("bwd_s"))
+  }
+  md$`temp MiB fwd/bwd` <- paste(fmt_mib(g("temp_fwd")), fmt_mib(g("temp_bwd")), sep = " / ")
+  md_lines <- md_table(md, 3)
   cat("\n## Summary (markdown)\n\n")
   gemm_libs <- unique(vapply(rows, function(r) sprintf("%s: %s", r$dtype, r$gemm), ""))
-  cat(sprintf(paste("`vs torchX` = PyTorch's time / ours (> 1: deconv is faster). %% GEMM peak:",
-                    "forward GF/s over the GEMM peak measured in the same run (n = %d, same dtype",
-                    "and threads) through the GEMM and threading the package uses (%s). Temporary memory",
-                    "(MiB, workspace = 512 MiB): %s.\n\n"), gemm_n, paste(gemm_libs, collapse = ", "),
-              temp_source))
+  cat(sprintf(paste("`vs PEER` = the peer's time / ours (> 1: deconv is faster); \"-\": the peer",
+                    "did not run the layer (see the notes) or does not time that direction.",
+                    "%% GEMM peak: forward GF/s over the GEMM peak measured in the same run",
+                    "(n = %d, same dtype and threads) through the GEMM and threading the package",
+                    "uses (%s). Temporary memory (MiB, workspace = 512 MiB): %s.\n\n"), gemm_n,
+              paste(gemm_libs, collapse = ", "), temp_source))
   cat(md_lines, sep = "\n")
   cat("\n")
+  gm <- geomean_table(rows)
+  gm_lines <- if (!is.null(gm)) md_table(gm, 3) else character(0)
+  if (length(gm_lines)) {
+    cat("\n## Geometric means (peer time / ours; every layer but tiny where both ran and agree; (n) layers)\n\n")
+    cat(gm_lines, sep = "\n")
+    cat("\n")
+  }
   peak_lines <- unique(vapply(rows, function(r) sprintf("%s, %d thread(s): package (%s) %s GF/s, Eigen %s GF/s, R's BLAS %s GF/s",
                                                         r$dtype, as.integer(r$threads), r$gemm,
                                                         fmt_num(r$peak_package), fmt_num(r$peak_eigen),
                                                         fmt_num(r$peak_blas)), ""))
   cat("\nGEMM peaks in this run:", paste(peak_lines, collapse = "; "), "\n")
-  ver <- vapply(peers, function(p) sprintf("%s = torch %s (oneDNN %s)", p$label, p$info$version,
-                                           format(p$info$onednn)), "")
+  ver <- vapply(peers, function(p) sprintf("%s = %s", p$label, describe_peer(p)), "")
   if (length(ver)) cat("Peers:", paste(ver, collapse = "; "), "\n")
   over <- which(pmax(g("temp_fwd"), g("temp_bwd"), na.rm = TRUE) > 512 * 2^20)
   if (length(over)) notes <- c(notes, sprintf("temporaries above the 512 MiB workspace: %s",
@@ -674,6 +695,7 @@ if (length(rows)) {
                                 sprintf("%s/%s/%d", r$layer, r$dtype, as.integer(r$threads)), ""),
                                 collapse = ", ")))
   }
+  notes <- c(notes, peer_error_notes(peer_errors))
   if (waited_total > 5) notes <- c(notes, sprintf("waited %.0f s in all for other processes to go quiet", waited_total))
   if (length(notes)) cat("\nNotes:\n", paste0("- ", unique(notes), "\n"), sep = "")
 
@@ -681,7 +703,9 @@ if (length(rows)) {
     dir.create(opt$out, showWarnings = FALSE, recursive = TRUE)
     flat <- do.call(rbind, lapply(rows, function(r) as.data.frame(lapply(r, function(v) if (is.null(v)) NA else v))))
     utils::write.csv(flat, file.path(opt$out, "results.csv"), row.names = FALSE)
-    writeLines(md_lines, file.path(opt$out, "summary.md"))
+    writeLines(c(md_lines, if (length(gm_lines)) c("", gm_lines),
+                 if (length(notes)) c("", paste0("- ", unique(notes)))),
+               file.path(opt$out, "summary.md"))
     cat(sprintf("wrote %s and %s\n", file.path(opt$out, "results.csv"), file.path(opt$out, "summary.md")))
   }
 }

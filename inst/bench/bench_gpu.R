@@ -16,8 +16,8 @@
 #
 # Options:
 #   --quick        fewer repetitions (a rough run)
-#   --layers=LIST  names or groups as in bench.R (dcgan1..3, fcn1, fcn2, unet, unet3d, audio,
-#                  depthwise, tiny, scale_n1..scale_n64; groups dcgan, fcn, scaling, all)
+#   --layers=LIST  names or groups of inst/bench/layers.csv, as in bench.R (dcgan1, fcn1,
+#                  nhwc, tiny, ...; groups dcgan, fcn, scaling, ...; all, the default)
 #   --dtypes=LIST  float32,float64 (default both)
 #   --out=DIR      also write DIR/results_gpu.csv and DIR/summary_gpu.md
 
@@ -93,10 +93,19 @@ now <- function() as.numeric(Sys.time())
 
 # deconvolution() parameters of a layer, in R order.
 layer_params <- function(L) {
-  list(kernel = rev(L$kernel), stride = rev(L$stride), pad = rev(L$pad), num.filter = L$F,
-       num.group = L$groups, no.bias = FALSE)
+  list(kernel = rev(L$kernel), stride = rev(L$stride), dilate = rev(L$dilate),
+       pad = rev(L$pad), num.filter = L$F, num.group = L$groups, no.bias = FALSE,
+       layout = L$layout)
 }
-layer_data_dim <- function(L) c(rev(L$spatial), L$C, L$N)
+# R dims: the layout reversed (NHWC data c(C, W, H, N)); the weight is MXNet's
+# (C, F/g, kernel...) reversed, or (C, kernel..., F/g) for NHWC/NDHWC.
+layer_data_dim <- function(L) {
+  if (channels_last(L)) c(L$C, rev(L$spatial), L$N) else c(rev(L$spatial), L$C, L$N)
+}
+layer_weight_dim <- function(L) {
+  fg <- L$F / L$groups
+  if (channels_last(L)) c(fg, rev(L$kernel), L$C) else c(rev(L$kernel), fg, L$C)
+}
 
 # Kernel time (ms) of one configuration and direction; NA with a note when it fails.
 notes <- character(0)
@@ -114,8 +123,7 @@ bench_one <- function(L, dtype, cfg, backward) {
 bench_eager <- function(L, dtype) {
   dd <- layer_data_dim(L)
   x <- array(runif(prod(dd), -0.5, 0.5), dd)
-  w <- array(runif(prod(L$kernel) * L$F / L$groups * L$C, -0.5, 0.5),
-             c(rev(L$kernel), L$F / L$groups, L$C))
+  w <- array(runif(prod(layer_weight_dim(L)), -0.5, 0.5), layer_weight_dim(L))
   b <- runif(L$F, -0.5, 0.5)
   p <- layer_params(L)
   fwd <- function() do.call(deconvolution, c(list(x, w, b), p, list(dtype = dtype, ctx = mx.gpu(0))))

@@ -43,6 +43,8 @@ struct Layer {
   std::string name, group;
   int64_t N = 0, C = 0, F = 0, groups = 1;
   Tuple spatial, kernel, stride, pad;
+  Tuple dilate;        // empty: 1 per dimension
+  std::string layout;  // empty: NCW / NCHW / NCDHW from the kernel's length
 };
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -66,16 +68,21 @@ Tuple tuple(const std::string& s) {
   return t;
 }
 
-// layers.csv: header name,group,N,C,spatial,F,kernel,stride,pad,groups; tuples "4x4".
+// layers.csv: header name,group,N,C,spatial,F,kernel,stride,pad,groups[,dilate,layout];
+// tuples "4x4"; a blank dilate or layout is the default (1; channels first).
 std::vector<Layer> read_layers(const std::string& file) {
   std::ifstream in(file);
   if (!in) throw std::runtime_error("cannot read " + file);
   std::string line;
   std::getline(in, line);
-  const std::vector<std::string> want = {"name", "group", "N",    "C",   "spatial",
-                                         "F",    "kernel", "stride", "pad", "groups"};
+  std::vector<std::string> want = {"name", "group", "N",    "C",   "spatial",
+                                   "F",    "kernel", "stride", "pad", "groups"};
   std::vector<std::string> head = split(line, ',');
   for (auto& h : head) h = trim(h);
+  if (head.size() == want.size() + 2) {
+    want.push_back("dilate");
+    want.push_back("layout");
+  }
   if (head != want) throw std::runtime_error(file + ": unexpected header '" + line + "'");
   std::vector<Layer> layers;
   while (std::getline(in, line)) {
@@ -94,12 +101,17 @@ std::vector<Layer> read_layers(const std::string& file) {
     L.stride = tuple(f[7]);
     L.pad = tuple(f[8]);
     L.groups = std::stoll(f[9]);
+    if (f.size() > 10) {
+      if (!f[10].empty()) L.dilate = tuple(f[10]);
+      L.layout = f[11];
+    }
     layers.push_back(L);
   }
   return layers;
 }
 
-// 2 * N * C * spatial_in * (F / groups) * prod(kernel): one pass, as layers.R counts it.
+// 2 * N * C * spatial_in * (F / groups) * prod(kernel): one pass, as layers.R counts it
+// (dilation spreads the taps without adding any).
 double layer_flops(const Layer& L) {
   double f = 2.0 * L.N * L.C * (double(L.F) / L.groups);
   for (int64_t s : L.spatial) f *= s;
@@ -111,14 +123,20 @@ Geometry geometry(const Layer& L, CudnnTune tune, bool cudnn_off) {
   DeconvParams p;
   p.kernel = L.kernel;
   p.stride = L.stride;
+  p.dilate = L.dilate;
   p.pad = L.pad;
   p.num_filter = L.F;
   p.num_group = L.groups;
   p.no_bias = false;
   p.cudnn_tune = tune;
   p.cudnn_off = cudnn_off;
-  Shape data{L.N, L.C};
+  if (!L.layout.empty()) p.layout = parse_layout(L.layout);
+  // The data shape in the layout's order: N, C, spatial... or N, spatial..., C.
+  const bool last = p.layout != Layout::None && layout_channels_last(p.layout);
+  Shape data{L.N};
+  if (!last) data.push_back(L.C);
   data.insert(data.end(), L.spatial.begin(), L.spatial.end());
+  if (last) data.push_back(L.C);
   return infer_geometry(p, data);
 }
 
