@@ -1,7 +1,8 @@
 # Executors: a bound symbol with its argument, gradient and output arrays (MXNet R's
 # mx.simple.bind / mx.exec.* API). An executor is an environment of class "MXExecutor",
-# so the mx.exec.* functions update it in place. Forward runs each Deconvolution node
-# through the core's forward entry, backward through cpp_deconvolution_backward.
+# so the mx.exec.* functions update it in place. Forward and backward run each
+# Deconvolution node through executor_ops() (R/gpu-arrays.R): the core's entries, with
+# node values kept on the executor's device.
 
 #' Bind a symbol to arrays and run it forward and backward
 #'

@@ -101,6 +101,34 @@ add_attr_shapes <- function(var, graph, call) {
 # only once, when its data's shape becomes known: a heap keyed by (pass, position)
 # keeps this linear-logarithmic in the nodes.
 propagate_shapes <- function(graph, var, call) {
+  prop <- shape_propagation(graph, var, call)
+  for (nm in ls(var, sorted = FALSE)) prop$schedule(graph$var_nodes[[nm]])
+  current <- NULL                          # the node whose rule runs, for errors
+  tryCatch(while (!is.null(k <- prop$next_node())) {
+    if (!is.null(prop$dims(k))) next
+    node <- graph$nodes[[k]]
+    if (graph$is_var[k]) {
+      prop$set_out(k, var[[graph$names_[k]]])
+      next
+    }
+    data_dims <- prop$dims(graph$data_of[k])
+    current <- node$name
+    s <- cpp_deconvolution_shape(data_dims, node$params, call = call)
+    current <- NULL
+    need <- list(s$weight, s$bias)
+    for (i in seq_along(node$inputs)[-1]) {
+      e <- list(node = node$name, role = c("weight", "bias")[i - 1], need = need[[i - 1]],
+                data = data_dims)
+      prop$constrain_input(node$inputs[[i]], e)
+    }
+    prop$set_out(k, s$out)
+  }, deconv_error = function(e) node_error(e, current, call))
+  prop$out()
+}
+
+# The state of one propagation: each node's output dims, the checks waiting for an
+# operator's output, and the heap of nodes to visit, keyed by (pass, position).
+shape_propagation <- function(graph, var, call) {
   nodes <- graph$nodes
   n <- length(nodes)
   out <- vector("list", n)                 # node position -> output dims
@@ -109,55 +137,44 @@ propagate_shapes <- function(graph, var, call) {
   width <- n + 1
   pass <- 1
   pos <- 0L
+  # Nodes ahead of the current one run in this pass, the others in the next.
   schedule <- function(ks) {
     for (k in ks) if (is.null(out[[k]])) heap$push((if (k > pos) pass else pass + 1) * width + k)
   }
-  set_out <- function(k, dims) {
-    out[[k]] <<- as.integer(dims)
-    for (e in expected[[k]]) check_input_shape(nodes[[k]], out[[k]], e, call)
-    expected[k] <<- list(NULL)
-    schedule(graph$consumers[[k]])
-  }
-  # An operator's weight or bias input must have `e$need`: a variable without dims
-  # learns them, an operator's output not known yet is checked once it is.
-  constrain_input <- function(inp, e) {
-    j <- graph$index[[format_id(inp$id)]]
-    if (graph$is_var[j]) {
-      have <- var[[inp$name]]
-      if (!is.null(have)) return(check_input_shape(inp, have, e, call))
-      var[[inp$name]] <- as.integer(e$need)
-      schedule(graph$var_nodes[[inp$name]])
-    } else if (is.null(out[[j]])) {
-      expected[[j]] <<- c(expected[[j]], list(e))
-    } else {
-      check_input_shape(inp, out[[j]], e, call)
-    }
-  }
-  for (nm in ls(var, sorted = FALSE)) schedule(graph$var_nodes[[nm]])
-  current <- NULL                          # the node whose rule runs, for errors
-  tryCatch(while (heap$size() > 0) {
-    key <- heap$pop()
-    k <- as.integer(key %% width)
-    pass <- key %/% width
-    pos <- k
-    if (!is.null(out[[k]])) next
-    node <- nodes[[k]]
-    if (graph$is_var[k]) {
-      set_out(k, var[[graph$names_[k]]])
-      next
-    }
-    data_dims <- out[[graph$data_of[k]]]
-    current <- node$name
-    s <- cpp_deconvolution_shape(data_dims, node$params, call = call)
-    current <- NULL
-    need <- list(s$weight, s$bias)
-    for (i in seq_along(node$inputs)[-1]) {
-      constrain_input(node$inputs[[i]], list(node = node$name, role = c("weight", "bias")[i - 1],
-                                             need = need[[i - 1]], data = data_dims))
-    }
-    set_out(k, s$out)
-  }, deconv_error = function(e) node_error(e, current, call))
-  out
+  list(
+    schedule = schedule,
+    out = function() out,
+    dims = function(k) out[[k]],
+    # The next node to visit, which becomes the current one; NULL when none is left.
+    next_node = function() {
+      if (heap$size() == 0) return(NULL)
+      key <- heap$pop()
+      pass <<- key %/% width
+      pos <<- as.integer(key %% width)
+      pos
+    },
+    # A node's output is known: run the checks waiting for it, schedule its readers.
+    set_out = function(k, dims) {
+      out[[k]] <<- as.integer(dims)
+      for (e in expected[[k]]) check_input_shape(nodes[[k]], out[[k]], e, call)
+      expected[k] <<- list(NULL)
+      schedule(graph$consumers[[k]])
+    },
+    # An operator's weight or bias input must have `e$need`: a variable without dims
+    # learns them, an operator's output not known yet is checked once it is.
+    constrain_input = function(inp, e) {
+      j <- graph$index[[format_id(inp$id)]]
+      if (graph$is_var[j]) {
+        have <- var[[inp$name]]
+        if (!is.null(have)) return(check_input_shape(inp, have, e, call))
+        var[[inp$name]] <- as.integer(e$need)
+        schedule(graph$var_nodes[[inp$name]])
+      } else if (is.null(out[[j]])) {
+        expected[[j]] <<- c(expected[[j]], list(e))
+      } else {
+        check_input_shape(inp, out[[j]], e, call)
+      }
+    })
 }
 
 # A node's input (weight or bias) has the dims the node needs, or a shape error naming it.

@@ -40,7 +40,10 @@ void check_data_shape(const DeconvParams& p, int rank, const Shape& data_shape) 
     throw ShapeError("data", os.str());
   }
   for (size_t i = 0; i < data_shape.size(); ++i) {
-    if (data_shape[i] < 1) throw ShapeError("data", "every dimension must be positive, got a dimension of size " + std::to_string(data_shape[i]));
+    if (data_shape[i] < 1) {
+      throw ShapeError("data", "every dimension must be positive, got a dimension of size " +
+                                   std::to_string(data_shape[i]));
+    }
   }
 }
 
