@@ -1,9 +1,21 @@
-# Classed conditions: every deconv error is a `deconv_error` with a subclass saying
-# what is at fault: a parameter or argument (`deconv_param_error`), a shape
-# (`deconv_shape_error`), the build or device choice (`deconv_unsupported_error`), the
-# GPU libraries at run time (`deconv_device_error`), memory (`deconv_resource_error`)
-# or deconv itself (`deconv_internal_error`, a bug to report). Messages start with the
-# argument's name. Errors from the C++ side are raised by core_result() (R/core.R).
+# Classed conditions. Every deconv error is a `deconv_error`; its first class says
+# what is at fault:
+#   deconv_param_error        a parameter or argument; deconv_file_error, a subclass of
+#                             it, a file that cannot be read or written (upsample_file())
+#   deconv_shape_error        a shape (of an array, or one inferred in a symbol)
+#   deconv_unsupported_error  something this build, device or file format cannot do (a
+#                             CPU-only build asked for the GPU, a JSON operator other
+#                             than Deconvolution, an image reader not installed)
+#   deconv_device_error       the GPU libraries (CUDA, cuDNN) failing at run time
+#   deconv_resource_error     memory: temporaries or a result too large to allocate
+#   deconv_internal_error     deconv itself (a C++ exception it does not know: a bug)
+#   deconv_batch_error        one item of deconv_batch() or upsample_files()
+#                             failed; its `parent` is that item's condition
+# A C++ deconv::Error of no subclass arrives as a bare `deconv_error`. Messages start
+# with the argument's name. Errors from the C++ side come back as "deconv_core_error"
+# values (src/r_boundary.h), raised by core_result() (R/core.R). Not errors: the
+# `deconv_warning` for more threads than cores (R/threads.R) and the
+# `deconv_sequential_message` of a batch run without future (R/batch.R).
 
 deconv_abort <- function(arg, detail, class = "deconv_param_error", call = NULL) {
   stop(errorCondition(paste0(arg, ": ", detail), class = c(class, "deconv_error"),

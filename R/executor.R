@@ -1,7 +1,8 @@
 # Executors: a bound symbol with its argument, gradient and output arrays (MXNet R's
 # mx.simple.bind / mx.exec.* API). An executor is an environment of class "MXExecutor",
-# so the mx.exec.* functions update it in place. Forward runs each Deconvolution node
-# through the core's forward entry, backward through cpp_deconvolution_backward.
+# so the mx.exec.* functions update it in place. Forward and backward run each
+# Deconvolution node through executor_ops() (R/gpu-arrays.R): the core's entries, with
+# node values kept on the executor's device.
 
 #' Bind a symbol to arrays and run it forward and backward
 #'
@@ -304,10 +305,10 @@ mx.exec.forward <- function(exec, is.train = TRUE) {
   call <- sys.call()
   st <- check_executor(exec, call)
   check_flag(is.train, "is.train", call)
-  run_forward(exec, st, is.train, call)
+  run_forward(exec, st, call)
 }
 
-run_forward <- function(exec, st, is.train, call) {
+run_forward <- function(exec, st, call) {
   ops <- executor_ops(st$ctx, st$dtype, call)
   values <- new.env(parent = emptyenv(), hash = TRUE)
   at <- node_arg_positions(st$nodes, st$args)
@@ -330,7 +331,6 @@ run_forward <- function(exec, st, is.train, call) {
   # backward, with the symbol they belong to.
   exec$.values <- values
   exec$.forward.symbol <- exec$symbol
-  exec$.is.train <- is.train
   invisible(exec)
 }
 
@@ -342,6 +342,20 @@ run_forward <- function(exec, st, is.train, call) {
 mx.exec.backward <- function(exec, out.grads = NULL) {
   call <- sys.call()
   st <- check_executor(exec, call)
+  fwd <- check_forward_values(exec, st, call)
+  out.grads <- check_out_grads(out.grads, fwd$out_dims, call)
+  ops <- executor_ops(st$ctx, st$dtype, call)
+  at <- node_arg_positions(st$nodes, st$args)
+  req_of <- unname(st$reqs)[at]                    # per node; NA for operators
+  needs <- nodes_needing_gradients(st$nodes, req_of)
+  grads <- backpropagate(st, fwd$values, needs, out.grads, ops, call)
+  exec$grad.arrays <- updated_grad_arrays(st, grads, at, req_of, ops)
+  invisible(exec)
+}
+
+# The values of the last forward pass, checked to belong to the executor's symbol, and
+# the dims of its outputs.
+check_forward_values <- function(exec, st, call) {
   values <- get0(".values", envir = exec, inherits = FALSE)
   if (is.null(values)) {
     deconv_abort("exec", "no forward pass to differentiate: call mx.exec.forward() first",
@@ -357,23 +371,27 @@ mx.exec.backward <- function(exec, out.grads = NULL) {
     if (!is.numeric(o) || is.null(dim(o))) st$bad("its outputs are not arrays; call mx.exec.forward() again")
     dim(o)
   })
-  out.grads <- check_out_grads(out.grads, out_dims, call)
-  ops <- executor_ops(st$ctx, st$dtype, call)
-  nodes <- st$nodes
-  reqs <- st$reqs
-  value_of <- function(node) {
-    v <- values[[format_id(node$id)]]
-    if (is.null(v)) st$bad("its forward values are incomplete; call mx.exec.forward() again")
-    v
-  }
-  at <- node_arg_positions(nodes, st$args)
-  req_of <- unname(reqs)[at]                       # per node; NA for operators
-  # needs[id]: some argument with a gradient request lies upstream of the node.
+  list(values = values, out_dims = out_dims)
+}
+
+# needs[id]: some argument with a gradient request lies upstream of the node.
+nodes_needing_gradients <- function(nodes, req_of) {
   needs <- new.env(parent = emptyenv(), hash = TRUE)
   for (k in seq_along(nodes)) {
     n <- nodes[[k]]
     needs[[format_id(n$id)]] <- if (n$op == "null") req_of[k] != "null"
       else any(vapply(n$inputs, function(i) needs[[format_id(i$id)]], TRUE))
+  }
+  needs
+}
+
+# The gradient of every node that needs one (an environment by node id, values as `ops`
+# holds them), from the heads' out.grads back through the operators in reverse order.
+backpropagate <- function(st, values, needs, out.grads, ops, call) {
+  value_of <- function(node) {
+    v <- values[[format_id(node$id)]]
+    if (is.null(v)) st$bad("its forward values are incomplete; call mx.exec.forward() again")
+    v
   }
   grads <- new.env(parent = emptyenv(), hash = TRUE)
   add_grad <- function(node, g) {
@@ -382,7 +400,7 @@ mx.exec.backward <- function(exec, out.grads = NULL) {
   }
   for (i in seq_along(st$heads)) add_grad(st$heads[[i]], ops$put(out.grads[[i]]))
   current <- NULL
-  tryCatch(for (n in rev(nodes)) {
+  tryCatch(for (n in rev(st$nodes)) {
     key <- format_id(n$id)
     if (n$op == "null" || !needs[[key]] || is.null(grads[[key]])) next
     ins <- lapply(n$inputs, value_of)
@@ -393,24 +411,28 @@ mx.exec.backward <- function(exec, out.grads = NULL) {
     for (i in which(want)) add_grad(n$inputs[[i]], g[[c("data", "weight", "bias")[i]]])
     current <- NULL
   }, deconv_error = function(e) node_error(e, current, call))
+  grads
+}
+
+# The executor's gradient arrays with each requested argument's gradient written
+# ("write") or added ("add"); an argument no gradient reached gets zeros.
+updated_grad_arrays <- function(st, grads, at, req_of, ops) {
   grad_arrays <- st$grad.arrays
-  for (k in seq_along(nodes)) {
-    n <- nodes[[k]]
+  for (k in seq_along(st$nodes)) {
+    n <- st$nodes[[k]]
     if (n$op != "null" || req_of[k] == "null") next
-    a <- n$name
     shape <- dim(st$arg.arrays[[at[k]]])
     g <- grads[[format_id(n$id)]]
     g <- if (is.null(g)) array(0, dim = shape) else ops$get(g)
     if (!identical(as.integer(dim(g) %||% length(g)), as.integer(shape)) &&
         !(length(shape) == 1 && length(g) == shape)) {
-      st$bad(sprintf("the gradient of %s has dim %s, not its array's %s", a,
+      st$bad(sprintf("the gradient of %s has dim %s, not its array's %s", n$name,
                      dims_string(dim(g) %||% length(g)), dims_string(shape)))
     }
     g <- array(as.double(g), dim = shape)
     grad_arrays[[at[k]]] <- if (req_of[k] == "add") grad_arrays[[at[k]]] + g else g
   }
-  exec$grad.arrays <- grad_arrays
-  invisible(exec)
+  grad_arrays
 }
 
 # For each node, its argument's position in `args` (NA for operators).
@@ -525,8 +547,10 @@ mx.symbol.eval <- function(symbol, args, ctx = "cpu", dtype = "float64", simplif
              arg.arrays = exec$arg.arrays, grad.arrays = exec$grad.arrays)
   update_arrays(exec, "arg.arrays", args, TRUE, FALSE, call, st = st)
   st$arg.arrays <- exec$arg.arrays
-  run_forward(exec, st, FALSE, call)
+  run_forward(exec, st, call)
   if (simplify && length(exec$outputs) == 1) exec$outputs[[1]] else exec$outputs
 }
 
+# a, or b when a is NULL (base R has it only from 4.4). The package's only definition;
+# the tests use it too.
 `%||%` <- function(a, b) if (is.null(a)) b else a

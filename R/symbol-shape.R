@@ -48,91 +48,133 @@ infer_shape_result <- function(symbol, shapes, partial, call) {
 }
 
 # Shapes of every argument and output from the given ones (a named list), for the
-# checked nodes of graph_nodes() and the symbol's heads. Returns list(arg.shapes, out.shapes, aux.shapes,
-# complete). A shared variable can learn its shape from a node later in the order than
-# one that reads it, so nodes are processed as MXNet's repeated passes would (pass by
-# pass, in graph order), but each only once, when its data's shape becomes known: a
-# heap keyed by (pass, position) keeps this linear-logarithmic in the nodes.
+# checked nodes of graph_nodes() and the symbol's heads. Returns list(arg.shapes,
+# out.shapes, aux.shapes, complete).
 infer_shapes <- function(nodes, heads, shapes, call, arg = "symbol") {
-  n <- length(nodes)
   args <- check_unique_arguments(symbol_arguments(nodes), arg, call)
   shapes <- check_shape_list(shapes, args, call)
+  graph <- shape_graph(nodes)
+  var <- list2env(shapes, envir = new.env(parent = emptyenv(), hash = TRUE))  # name -> dims
+  add_attr_shapes(var, graph, call)
+  out <- propagate_shapes(graph, var, call)
+  arg_shapes <- stats::setNames(lapply(args, function(a) var[[a]]), args)
+  out_shapes <- stats::setNames(lapply(heads, function(h) out[[graph$index[[format_id(h$id)]]]]),
+                                vapply(heads, node_output_name, ""))
+  list(arg.shapes = arg_shapes, out.shapes = out_shapes,
+       aux.shapes = stats::setNames(list(), character(0)),
+       complete = !any(vapply(c(arg_shapes, out_shapes), is.null, TRUE)))
+}
+
+# What the propagation looks up, per node position: whether it is a variable, its name,
+# its data input's position (operators), the operators reading it as data, and per
+# variable name its nodes. Environments, not named lists: a lookup by name in a list is
+# linear.
+shape_graph <- function(nodes) {
+  n <- length(nodes)
   index <- node_index(nodes)
   is_var <- vapply(nodes, function(x) x$op == "null", TRUE)
   names_ <- vapply(nodes, function(x) x$name, "")
   data_of <- vapply(nodes, function(x) if (x$op == "null") NA_integer_ else
                       index[[format_id(x$inputs[[1]]$id)]], 0L)
-  consumers <- split(which(!is_var), factor(data_of[!is_var], levels = seq_len(n)))
-  # Environments, not named lists: a lookup by name in a list is linear.
-  var_nodes <- list2env(split(which(is_var), names_[is_var]), hash = TRUE)
-  var <- list2env(shapes, envir = new.env(parent = emptyenv(), hash = TRUE))  # name -> dims
-  for (k in which(is_var)) {
-    nm <- names_[k]
-    sh <- nodes[[k]]$attrs[["__shape__"]]
+  list(nodes = nodes, index = index, is_var = is_var, names_ = names_, data_of = data_of,
+       consumers = split(which(!is_var), factor(data_of[!is_var], levels = seq_len(n))),
+       var_nodes = list2env(split(which(is_var), names_[is_var]), hash = TRUE))
+}
+
+# Variables whose dims were not given take them from their `__shape__` attribute, when
+# it has no unknown (zero) entries.
+add_attr_shapes <- function(var, graph, call) {
+  for (k in which(graph$is_var)) {
+    nm <- graph$names_[k]
+    sh <- graph$nodes[[k]]$attrs[["__shape__"]]
     if (is.null(var[[nm]]) && !is.null(sh)) {
       s <- parse_attr_tuple(sh, "__shape__", call, arg = nm)
       if (length(s) && all(s > 0)) var[[nm]] <- as.integer(s)
     }
   }
+}
+
+# Every node's output dims (NULL where unknown), learning variables' dims (in `var`)
+# from the operators that read them and checking the known ones. A shared variable can
+# learn its shape from a node later in the order than one that reads it, so nodes are
+# processed as MXNet's repeated passes would (pass by pass, in graph order), but each
+# only once, when its data's shape becomes known: a heap keyed by (pass, position)
+# keeps this linear-logarithmic in the nodes.
+propagate_shapes <- function(graph, var, call) {
+  prop <- shape_propagation(graph, var, call)
+  for (nm in ls(var, sorted = FALSE)) prop$schedule(graph$var_nodes[[nm]])
+  current <- NULL                          # the node whose rule runs, for errors
+  tryCatch(while (!is.null(k <- prop$next_node())) {
+    if (!is.null(prop$dims(k))) next
+    node <- graph$nodes[[k]]
+    if (graph$is_var[k]) {
+      prop$set_out(k, var[[graph$names_[k]]])
+      next
+    }
+    data_dims <- prop$dims(graph$data_of[k])
+    current <- node$name
+    s <- cpp_deconvolution_shape(data_dims, node$params, call = call)
+    current <- NULL
+    need <- list(s$weight, s$bias)
+    for (i in seq_along(node$inputs)[-1]) {
+      e <- list(node = node$name, role = c("weight", "bias")[i - 1], need = need[[i - 1]],
+                data = data_dims)
+      prop$constrain_input(node$inputs[[i]], e)
+    }
+    prop$set_out(k, s$out)
+  }, deconv_error = function(e) node_error(e, current, call))
+  prop$out()
+}
+
+# The state of one propagation: each node's output dims, the checks waiting for an
+# operator's output, and the heap of nodes to visit, keyed by (pass, position).
+shape_propagation <- function(graph, var, call) {
+  nodes <- graph$nodes
+  n <- length(nodes)
   out <- vector("list", n)                 # node position -> output dims
   expected <- vector("list", n)            # checks waiting for an operator's output
   heap <- new_heap()
   width <- n + 1
   pass <- 1
   pos <- 0L
+  # Nodes ahead of the current one run in this pass, the others in the next.
   schedule <- function(ks) {
     for (k in ks) if (is.null(out[[k]])) heap$push((if (k > pos) pass else pass + 1) * width + k)
   }
-  learn_var <- function(nm, dims) {
-    var[[nm]] <- as.integer(dims)
-    schedule(var_nodes[[nm]])
-  }
-  set_out <- function(k, dims) {
-    out[[k]] <<- as.integer(dims)
-    for (e in expected[[k]]) check_input_shape(nodes[[k]], out[[k]], e, call)
-    expected[k] <<- list(NULL)
-    schedule(consumers[[k]])
-  }
-  for (nm in ls(var, sorted = FALSE)) schedule(var_nodes[[nm]])
-  current <- NULL                          # the node whose rule runs, for errors
-  tryCatch(while (heap$size() > 0) {
-    key <- heap$pop()
-    k <- as.integer(key %% width)
-    pass <- key %/% width
-    pos <- k
-    if (!is.null(out[[k]])) next
-    node <- nodes[[k]]
-    if (is_var[k]) {
-      set_out(k, var[[names_[k]]])
-      next
-    }
-    data_dims <- out[[data_of[k]]]
-    current <- node$name
-    s <- cpp_deconvolution_shape(data_dims, node$params, call = call)
-    current <- NULL
-    need <- list(s$weight, s$bias)
-    for (i in seq_along(node$inputs)[-1]) {
-      inp <- node$inputs[[i]]
-      j <- index[[format_id(inp$id)]]
-      e <- list(node = node$name, role = c("weight", "bias")[i - 1], need = need[[i - 1]],
-                data = data_dims)
-      if (is_var[j]) {
+  list(
+    schedule = schedule,
+    out = function() out,
+    dims = function(k) out[[k]],
+    # The next node to visit, which becomes the current one; NULL when none is left.
+    next_node = function() {
+      if (heap$size() == 0) return(NULL)
+      key <- heap$pop()
+      pass <<- key %/% width
+      pos <<- as.integer(key %% width)
+      pos
+    },
+    # A node's output is known: run the checks waiting for it, schedule its readers.
+    set_out = function(k, dims) {
+      out[[k]] <<- as.integer(dims)
+      for (e in expected[[k]]) check_input_shape(nodes[[k]], out[[k]], e, call)
+      expected[k] <<- list(NULL)
+      schedule(graph$consumers[[k]])
+    },
+    # An operator's weight or bias input must have `e$need`: a variable without dims
+    # learns them, an operator's output not known yet is checked once it is.
+    constrain_input = function(inp, e) {
+      j <- graph$index[[format_id(inp$id)]]
+      if (graph$is_var[j]) {
         have <- var[[inp$name]]
-        if (is.null(have)) learn_var(inp$name, e$need) else check_input_shape(inp, have, e, call)
+        if (!is.null(have)) return(check_input_shape(inp, have, e, call))
+        var[[inp$name]] <- as.integer(e$need)
+        schedule(graph$var_nodes[[inp$name]])
       } else if (is.null(out[[j]])) {
-        expected[[j]] <- c(expected[[j]], list(e))
+        expected[[j]] <<- c(expected[[j]], list(e))
       } else {
         check_input_shape(inp, out[[j]], e, call)
       }
-    }
-    set_out(k, s$out)
-  }, deconv_error = function(e) node_error(e, current, call))
-  arg_shapes <- stats::setNames(lapply(args, function(a) var[[a]]), args)
-  out_shapes <- stats::setNames(lapply(heads, function(h) out[[index[[format_id(h$id)]]]]),
-                                vapply(heads, node_output_name, ""))
-  list(arg.shapes = arg_shapes, out.shapes = out_shapes,
-       aux.shapes = stats::setNames(list(), character(0)),
-       complete = !any(vapply(c(arg_shapes, out_shapes), is.null, TRUE)))
+    })
 }
 
 # A node's input (weight or bias) has the dims the node needs, or a shape error naming it.

@@ -7,9 +7,12 @@
 //  - R API calls that can raise an R error (every allocation) run inside call_r(), which
 //    turns R's longjmp into a C++ exception; entry() resumes the jump once the body's
 //    C++ objects are destroyed.
-// entry() itself keeps only trivially destructible state, so the R jumps it makes (the
-// interrupt, a resumed jump) cross no C++ destructors, and PROTECTs made through keep()
-// are balanced on every way out.
+// So no R jump crosses a live C++ object: inside the body, call_r() turns R's jump into
+// an exception, which destroys the body's objects on its way out to entry(); the jumps
+// entry() makes itself (the interrupt, a resumed jump) come after that, and entry() and
+// its callers keep only trivially destructible state (every .Call function is just
+// `return r::entry([&] { ... });`). An error reaches R as a returned value, after all
+// C++ objects are gone. PROTECTs made through keep() are balanced on every way out.
 #pragma once
 
 #include <Rinternals.h>

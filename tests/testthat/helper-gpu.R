@@ -1,12 +1,6 @@
 # Helpers of the GPU tests (test-gpu.R): the skip, the ways the GPU may pick its algorithm,
 # and one check that runs a case on the GPU and compares it with the CPU.
 
-# Whether this build has GPU support and the machine a CUDA device.
-gpu_available <- function() {
-  info <- deconv_info()
-  isTRUE(info$cuda) && isTRUE(info$devices > 0)
-}
-
 skip_if_no_gpu <- function() {
   info <- deconv_info()
   if (!isTRUE(info$cuda)) {

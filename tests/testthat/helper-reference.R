@@ -2,19 +2,14 @@
 # from the definition: input position i meets kernel tap k at output o = i*s - p + k*d.
 # It shares no code with the package: its own layout handling and output sizes.
 
-# Data as a 5-d array c(w, h, d, C, N) and the weight as c(kw, kh, kd, F/G, C), whatever
-# the layout (channels-last arrays are permuted, missing spatial dims get size 1).
-ref_canonical_data <- function(x, layout) {
+# An array as a 5-d array with the spatial dims first, whatever the layout (channels-last
+# arrays are permuted, missing spatial dims get size 1): data becomes c(w, h, d, C, N),
+# the weight c(kw, kh, kd, F/G, C), out.grad c(w, h, d, F, N).
+ref_canonical <- function(x, layout) {
   r <- length(dim(x)) - 2
   if (layout %in% c("NHWC", "NDHWC")) x <- aperm(x, c(seq_len(r) + 1, 1, r + 2))
   d <- dim(x)
   array(x, c(d[seq_len(r)], rep(1, 3 - r), d[r + 1], d[r + 2]))
-}
-ref_canonical_weight <- function(w, layout) {
-  r <- length(dim(w)) - 2
-  if (layout %in% c("NHWC", "NDHWC")) w <- aperm(w, c(seq_len(r) + 1, 1, r + 2))
-  d <- dim(w)
-  array(w, c(d[seq_len(r)], rep(1, 3 - r), d[r + 1], d[r + 2]))
 }
 # Back from canonical c(w, h, d, F, N) to the layout's R dims.
 ref_from_canonical <- function(y, rank, layout) {
@@ -52,8 +47,8 @@ ref_setup <- function(a) {
   rank <- length(a$kernel)
   fill <- function(v, d) if (is.null(v)) rep(d, rank) else v
   layout <- if (is.null(a$layout)) c("NCW", "NCHW", "NCDHW")[rank] else a$layout
-  x <- ref_canonical_data(a$data, layout)
-  w <- ref_canonical_weight(a$weight, layout)
+  x <- ref_canonical(a$data, layout)
+  w <- ref_canonical(a$weight, layout)
   geo <- ref_geometry(dim(x)[seq_len(rank)], a$kernel, fill(a$stride, 1), fill(a$dilate, 1),
                       fill(a$pad, 0), fill(a$adj, 0), a$target.shape)
   G <- if (is.null(a$num.group)) 1 else a$num.group
@@ -96,7 +91,7 @@ ref_deconvolution <- function(...) {
 ref_deconvolution_backward <- function(out.grad, ...) {
   a <- list(...)
   s <- ref_setup(a)
-  dy <- ref_canonical_data(out.grad, s$layout)
+  dy <- ref_canonical(out.grad, s$layout)
   dx <- array(0, dim(s$x))
   dw <- array(0, dim(s$w))
   ref_each_tap(s, function(n, c, f, fl, kw, kh, kd, iw, ih, id, ow, oh, od) {

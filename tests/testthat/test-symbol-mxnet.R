@@ -12,7 +12,6 @@ check_script <- function() {
 }
 
 tensor_json <- function(x) list(dim = I(as.integer(dim(x) %||% length(x))), values = I(as.numeric(x)))
-`%||%` <- function(a, b) if (is.null(a)) b else a
 
 # Writes sym, its inputs, our forward output and gradients as a case for the script.
 write_case <- function(dir, name, sym, data_dim, seed) {

@@ -1,12 +1,14 @@
-// CPU kernels. The batch is cut into chunks that fit `workspace`: several whole samples
-// when a sample is small (so one GEMM covers them), else tiles of one sample's input
-// positions. Per chunk and group:
+// CPU kernels of the GEMM path (forward() hands the layers the phase path suits to
+// phase_forward.cpp). The batch is cut into chunks that fit `workspace`: several whole
+// samples when a sample is small (so one GEMM covers them), else tiles of one sample's
+// input positions. Per chunk and group:
 //   forward   cols = W_g^T X_g (GEMM), then col2im adds cols into the output;
 //   backward  cols = im2col(dY), dX_g = W_g cols, dW_g += X_g cols^T (GEMMs).
 // All threads are OpenMP's: a team shares each chunk's work (GEMMs split into row or
-// column blocks, each on a single-threaded BLAS; col2im/im2col over disjoint output
-// planes), or, with many small groups, each thread takes whole groups. BLAS is pinned
-// to one thread meanwhile, since its own threads and OpenMP's would fight for cores.
+// column blocks, each a single-threaded GEMM on the backend gemm.h chose; col2im/im2col
+// over disjoint output planes), or, with many small groups, each thread takes whole
+// groups. An optimized BLAS is pinned to one thread meanwhile, since its own threads
+// and OpenMP's would fight for cores.
 // Channels-last layouts use the transposed GEMMs, so no data is reordered.
 // Groups of one input channel (depthwise) skip the GEMM, whose inner dimension would be
 // 1: the direct path forms each product where col2im / im2col would move it.
@@ -224,7 +226,8 @@ template <class Fn>
 void for_each_group(const Plan& p, InterruptPoll& poll, Fn&& fn) {
   std::exception_ptr error;
   std::mutex error_mutex;
-  auto guarded = [&](TeamSync& sync, auto&& f) {
+  // Runs f; an exception marks the team failed and the first one is kept for the caller.
+  auto run_keeping_error = [&](TeamSync& sync, auto&& f) {
     try {
       f();
     } catch (...) {
@@ -239,7 +242,7 @@ void for_each_group(const Plan& p, InterruptPoll& poll, Fn&& fn) {
     {
 #pragma omp for schedule(dynamic, 1) nowait
       for (int64_t gi = 0; gi < p.G; ++gi) {
-        if (!poll.poll()) guarded(sync, [&] { fn(gi, Team{0, 1}, thread_id()); });
+        if (!poll.poll()) run_keeping_error(sync, [&] { fn(gi, Team{0, 1}, thread_id()); });
       }
       Team{thread_id(), team_size(), &sync}.barrier();
     }
@@ -249,7 +252,7 @@ void for_each_group(const Plan& p, InterruptPoll& poll, Fn&& fn) {
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
       {
         const Team team{thread_id(), team_size(), &sync};
-        guarded(sync, [&] { fn(gi, team, 0); });
+        run_keeping_error(sync, [&] { fn(gi, team, 0); });
         team.barrier();
       }
     }
@@ -257,8 +260,10 @@ void for_each_group(const Plan& p, InterruptPoll& poll, Fn&& fn) {
   if (error) std::rethrow_exception(error);
 }
 
+// The steps one thread runs on one (chunk, group): packing X, the direct path's
+// products, col2im / im2col and the GEMMs around them. Holds what every step reads.
 template <typename T>
-struct Kernel {
+struct ChunkSteps {
   const Geometry& g;
   const Plan& p;
   GemmBackend backend;
@@ -417,6 +422,72 @@ struct Kernel {
       }
     }
   }
+
+  // GEMM-path forward of group gi: cols = W_g^T X_g, then col2im adds cols into out.
+  // `cols` is this worker's buffer; the packed X, when the plan packs, follows it.
+  void gemm_forward(const Chunk& c, int64_t gi, const std::vector<Run>& runs, const T* data,
+                    const T* w, T* out, T* cols, const Team& team) const {
+    const int64_t width = c.width();
+    const auto x = x_block(data, c, gi, cols + width * p.FgK, team);
+    if (p.pack) team.barrier();
+    if (!g.channels_last) {
+      gemm_part<T>(team.tid, team.nt, true, false, p.FgK, width, p.Cg, w, p.FgK, x.first,
+                   x.second, T(0), cols, width, backend, poll);
+    } else {
+      gemm_part<T>(team.tid, team.nt, false, false, width, p.FgK, p.Cg, x.first, x.second, w,
+                   p.FgK, T(0), cols, p.FgK, backend, poll);
+    }
+    team.barrier();
+    transfer(c, gi, runs, cols, out, nullptr, true, team);
+  }
+
+  // GEMM-path gradients of group gi: cols = im2col(dY), then dX_g = W_g cols and
+  // dW_g += X_g cols^T. `cols` is this worker's buffer; the packed X and dX, when the
+  // plan packs, follow it. A null data_grad or dw is not wanted.
+  void gemm_backward(const Chunk& c, int64_t gi, const std::vector<Run>& runs,
+                     const T* out_grad, const T* data, const T* w, T* data_grad, T* dw,
+                     T* cols, const Team& team) const {
+    const int64_t width = c.width();
+    T* xpack = cols + width * p.FgK;
+    T* dxpack = xpack + (p.pack ? p.Cg * width : 0);
+    transfer(c, gi, runs, cols, nullptr, out_grad, false, team);
+    const auto x =
+        dw ? x_block(data, c, gi, xpack, team) : std::pair<const T*, int64_t>{nullptr, 0};
+    team.barrier();
+    if (data_grad) data_grad_gemm(c, gi, w, cols, data_grad, dxpack, team);
+    if (dw) weight_grad_gemm(c, x, cols, dw, team);
+    if (data_grad && p.pack) {
+      team.barrier();
+      repack(dxpack, data_grad, c, gi, false, team);
+    }
+  }
+
+  // dX_g = W_g cols: into data_grad, or into dxpack when the plan packs (repacked after).
+  void data_grad_gemm(const Chunk& c, int64_t gi, const T* w, const T* cols, T* data_grad,
+                      T* dxpack, const Team& team) const {
+    const int64_t width = c.width();
+    if (g.channels_last) {
+      gemm_part<T>(team.tid, team.nt, false, true, width, p.Cg, p.FgK, cols, p.FgK, w, p.FgK,
+                   T(0), data_grad + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C, backend, poll);
+      return;
+    }
+    T* dx = p.pack ? dxpack : data_grad + (c.n0 * p.C + gi * p.Cg) * p.S + c.s0;
+    gemm_part<T>(team.tid, team.nt, false, false, p.Cg, width, p.FgK, w, p.FgK, cols, width,
+                 T(0), dx, p.pack ? width : p.S, backend, poll);
+  }
+
+  // dW_g += X_g cols^T, X_g as x_block() returned it.
+  void weight_grad_gemm(const Chunk& c, std::pair<const T*, int64_t> x, const T* cols, T* dw,
+                        const Team& team) const {
+    const int64_t width = c.width();
+    if (g.channels_last) {
+      gemm_part<T>(team.tid, team.nt, true, false, p.Cg, p.FgK, width, x.first, x.second, cols,
+                   p.FgK, T(1), dw, p.FgK, backend, poll);
+    } else {
+      gemm_part<T>(team.tid, team.nt, false, true, p.Cg, p.FgK, width, x.first, x.second, cols,
+                   width, T(1), dw, p.FgK, backend, poll);
+    }
+  }
 };
 
 // Fills the output with the bias (or zeros) before the columns are added, in blocks of
@@ -439,6 +510,61 @@ void init_output(const Geometry& g, const Plan& p, const T* bias, T* out, Interr
       else std::copy_n(bias, len, o);
     }
   }
+}
+
+// Filter f's bias gradient: the sum of its out_grad over samples and positions.
+template <typename T>
+double filter_sum(const Geometry& g, const Plan& p, const T* out_grad, int64_t f) {
+  double acc = 0;
+  for (int64_t n = 0; n < p.N; ++n) {
+    if (!g.channels_last) {
+      const T* dy = out_grad + (n * p.F + f) * p.So;
+      for (int64_t i = 0; i < p.So; ++i) acc += dy[i];
+    } else {
+      const T* dy = out_grad + n * p.So * p.F + f;
+      for (int64_t i = 0; i < p.So; ++i) acc += dy[i * p.F];
+    }
+  }
+  return acc;
+}
+
+// The bias gradient, threaded over filters.
+template <typename T>
+void bias_gradient(const Geometry& g, const Plan& p, const T* out_grad, T* bias_grad,
+                   InterruptPoll& poll) {
+  // One poll per filter when its sum is long (each reads N * So values).
+  const bool long_sums = p.N * p.So >= kPollWork / 16;
+#pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
+  for (int64_t f = 0; f < p.F; ++f) {
+    if (long_sums && poll.poll()) continue;
+    bias_grad[f] = static_cast<T>(filter_sum(g, p, out_grad, f));
+  }
+}
+
+// The data and weight gradients (either may be null, not both), chunk by chunk and
+// group by group, on the direct or the GEMM path.
+template <typename T>
+void data_and_weight_gradients(const Geometry& g, const Plan& p, const T* out_grad,
+                               const T* data, const T* weight, T* data_grad, T* weight_grad,
+                               InterruptPoll& poll, RunStats* stats) {
+  const ChunkSteps<T> steps{g, p, gemm_backend<T>(), &poll};
+  const SerialBlas serial_blas;
+  const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
+  report(p, sizeof(T), stats);
+  if (weight_grad) std::fill_n(weight_grad, p.C * p.FgK, T(0));
+  for_each_chunk(p, poll, [&](const Chunk& c) {
+    const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
+    for_each_group(p, poll, [&](int64_t gi, const Team& team, int worker) {
+      const T* w = weight + gi * p.Cg * p.FgK;
+      T* dw = weight_grad ? weight_grad + gi * p.Cg * p.FgK : nullptr;
+      if (p.direct) {
+        steps.direct_backward(c, gi, runs, out_grad, data, w, data_grad, dw);
+      } else {
+        steps.gemm_backward(c, gi, runs, out_grad, data, w, data_grad, dw,
+                            scratch.as<T>() + worker * p.buffer_elems, team);
+      }
+    });
+  });
 }
 
 // The caller's choice, else DECONV_CPU_PATH=gemm or phase from the environment (read
@@ -464,32 +590,21 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
   }
   const Plan p = make_plan(g, sizeof(T), opts, false);
   InterruptPoll poll(opts);
-  const Kernel<T> k{g, p, gemm_backend<T>(), &poll};
+  const ChunkSteps<T> steps{g, p, gemm_backend<T>(), &poll};
   const SerialBlas serial_blas;
   const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
   report(p, sizeof(T), stats);
   init_output(g, p, bias, out, poll);
   for_each_chunk(p, poll, [&](const Chunk& c) {
     const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
-    const int64_t width = c.width();
     for_each_group(p, poll, [&](int64_t gi, const Team& team, int worker) {
       const T* w = weight + gi * p.Cg * p.FgK;
       if (p.direct) {
-        k.direct_forward(c, gi, runs, data, w, out);
-        return;
-      }
-      T* cols = scratch.as<T>() + worker * p.buffer_elems;
-      const auto x = k.x_block(data, c, gi, cols + width * p.FgK, team);
-      if (p.pack) team.barrier();
-      if (!g.channels_last) {
-        gemm_part<T>(team.tid, team.nt, true, false, p.FgK, width, p.Cg, w, p.FgK, x.first,
-                     x.second, T(0), cols, width, k.backend, &poll);
+        steps.direct_forward(c, gi, runs, data, w, out);
       } else {
-        gemm_part<T>(team.tid, team.nt, false, false, width, p.FgK, p.Cg, x.first, x.second, w,
-                     p.FgK, T(0), cols, p.FgK, k.backend, &poll);
+        steps.gemm_forward(c, gi, runs, data, w, out, scratch.as<T>() + worker * p.buffer_elems,
+                           team);
       }
-      team.barrier();
-      k.transfer(c, gi, runs, cols, out, nullptr, true, team);
     });
   });
   poll.finish();
@@ -502,77 +617,9 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
   const Plan p = make_plan(g, sizeof(T), opts, true);
   InterruptPoll poll(opts);
   if (data_grad || weight_grad) {
-    const Kernel<T> k{g, p, gemm_backend<T>(), &poll};
-    const SerialBlas serial_blas;
-    const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
-    report(p, sizeof(T), stats);
-    if (weight_grad) std::fill_n(weight_grad, p.C * p.FgK, T(0));
-    for_each_chunk(p, poll, [&](const Chunk& c) {
-      const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
-      const int64_t width = c.width();
-      for_each_group(p, poll, [&](int64_t gi, const Team& team, int worker) {
-        const T* w = weight + gi * p.Cg * p.FgK;
-        T* dw = weight_grad ? weight_grad + gi * p.Cg * p.FgK : nullptr;
-        if (p.direct) {
-          k.direct_backward(c, gi, runs, out_grad, data, w, data_grad, dw);
-          return;
-        }
-        T* cols = scratch.as<T>() + worker * p.buffer_elems;
-        T* xpack = cols + width * p.FgK;
-        T* dxpack = xpack + (p.pack ? p.Cg * width : 0);
-        k.transfer(c, gi, runs, cols, nullptr, out_grad, false, team);
-        const auto x = weight_grad ? k.x_block(data, c, gi, xpack, team)
-                                   : std::pair<const T*, int64_t>{nullptr, 0};
-        team.barrier();
-        if (data_grad) {
-          if (g.channels_last) {
-            gemm_part<T>(team.tid, team.nt, false, true, width, p.Cg, p.FgK, cols, p.FgK, w, p.FgK,
-                         T(0), data_grad + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C, k.backend,
-                         &poll);
-          } else if (!p.pack) {
-            gemm_part<T>(team.tid, team.nt, false, false, p.Cg, width, p.FgK, w, p.FgK, cols,
-                         width, T(0), data_grad + (c.n0 * p.C + gi * p.Cg) * p.S + c.s0, p.S,
-                         k.backend, &poll);
-          } else {
-            gemm_part<T>(team.tid, team.nt, false, false, p.Cg, width, p.FgK, w, p.FgK, cols,
-                         width, T(0), dxpack, width, k.backend, &poll);
-          }
-        }
-        if (dw) {
-          if (g.channels_last) {
-            gemm_part<T>(team.tid, team.nt, true, false, p.Cg, p.FgK, width, x.first, x.second,
-                         cols, p.FgK, T(1), dw, p.FgK, k.backend, &poll);
-          } else {
-            gemm_part<T>(team.tid, team.nt, false, true, p.Cg, p.FgK, width, x.first, x.second,
-                         cols, width, T(1), dw, p.FgK, k.backend, &poll);
-          }
-        }
-        if (data_grad && p.pack) {
-          team.barrier();
-          k.repack(dxpack, data_grad, c, gi, false, team);
-        }
-      });
-    });
+    data_and_weight_gradients(g, p, out_grad, data, weight, data_grad, weight_grad, poll, stats);
   }
-  if (bias_grad && !poll.stopped()) {
-    // One poll per filter when its sum is long (each reads N * So values).
-    const bool long_sums = p.N * p.So >= kPollWork / 16;
-#pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
-    for (int64_t f = 0; f < p.F; ++f) {
-      if (long_sums && poll.poll()) continue;
-      double acc = 0;
-      for (int64_t n = 0; n < p.N; ++n) {
-        if (!g.channels_last) {
-          const T* dy = out_grad + (n * p.F + f) * p.So;
-          for (int64_t i = 0; i < p.So; ++i) acc += dy[i];
-        } else {
-          const T* dy = out_grad + n * p.So * p.F + f;
-          for (int64_t i = 0; i < p.So; ++i) acc += dy[i * p.F];
-        }
-      }
-      bias_grad[f] = static_cast<T>(acc);
-    }
-  }
+  if (bias_grad && !poll.stopped()) bias_gradient(g, p, out_grad, bias_grad, poll);
   poll.finish();
 }
 

@@ -1,5 +1,10 @@
-// CPU Deconvolution forward and backward: Eigen GEMMs plus col2im/im2col, threaded
-// with OpenMP over (sample, group) pairs, temporaries bounded by Geometry::workspace_mb.
+// CPU Deconvolution forward and backward, threaded with OpenMP, temporaries bounded by
+// Geometry::workspace_mb. Forward runs the phase path (phase_forward.h: channels-first
+// layers, each output computed once in registers, threads over output rows) where it
+// is chosen or preferred, else the GEMM path: GEMMs plus col2im, as backward always
+// runs with im2col. The GEMM path's threads share each chunk's GEMMs and col2im/im2col,
+// or take whole groups (deconv_cpu.cpp); its GEMMs run on the optimized BLAS found at
+// run time, deconv's own AVX-512 GEMM or Eigen (gemm.h).
 #pragma once
 
 #include "core/run_options.h"

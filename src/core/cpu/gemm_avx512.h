@@ -1,7 +1,7 @@
 // A single-threaded row-major GEMM written for AVX-512 (packed panels, a 14-row by
 // 2-vector register tile), for CPUs whose optimized BLAS is not itself using AVX-512.
 // gemm_avx512.cpp is the only file compiled with AVX-512 flags; call it only after
-// avx512_gemm_usable() (gemm.cpp, compiled for plain x86-64) said the CPU can run it.
+// avx512_usable() (gemm.cpp, compiled for plain x86-64) said the CPU can run it.
 #pragma once
 
 #include <cstdint>
