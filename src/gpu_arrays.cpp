@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "convert.h"
-#include "core/cuda/deconv_cuda.h"
+#include "core/cuda/cuda_entry_points.h"
 #include "r_boundary.h"
 #include "r_interrupt.h"
 

@@ -2,7 +2,7 @@
 #include "core/dispatch.h"
 
 #include "core/cpu/deconv_cpu.h"
-#include "core/cuda/deconv_cuda.h"
+#include "core/cuda/cuda_entry_points.h"
 
 namespace deconv {
 

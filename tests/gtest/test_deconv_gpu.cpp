@@ -32,7 +32,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/cuda/deconv_cuda.h"
+#include "core/cuda/cuda_entry_points.h"
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/params.h"

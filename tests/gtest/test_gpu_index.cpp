@@ -1,8 +1,8 @@
-// Host-side checks of the cudnn_off GPU path (src/core/cuda/gemm_index.h, gemm_plan.h),
-// needing no GPU or CUDA runtime:
+// Host-side checks of the cudnn_off GPU path (src/core/cuda/colgemm/colgemm_index.h,
+// colgemm_plan.h), needing no GPU or CUDA runtime:
 //  - the per-element col2im / im2col functions the CUDA kernels run, driven by host loops
 //    around column matrices computed here with plain loops, against the CPU kernels;
-//  - the whole chunked algorithm (the exact GEMM arguments deconv_gemm_gpu.cpp hands to
+//  - the whole chunked algorithm (the exact GEMM arguments colgemm_deconv.cpp hands to
 //    cuBLAS) run with a host emulation of cuBLAS's column-major strided-batched GEMM that
 //    also checks leading dimensions, buffer bounds and overlapping outputs, under
 //    workspace budgets that force every kind of chunk.
@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "core/cuda/gemm_index.h"
-#include "core/cuda/gemm_plan.h"
+#include "core/cuda/colgemm/colgemm_index.h"
+#include "core/cuda/colgemm/colgemm_plan.h"
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/params.h"
@@ -201,7 +201,7 @@ TEST(GpuIndex, Im2colElementMatchesCpuBackward) {
 
 // ---- 2. the chunked algorithm with an emulated cuBLAS ---------------------------------------
 
-// Runs gemm_plan.h's operations on the host. gemm() follows cuBLAS's
+// Runs colgemm_plan.h's operations on the host. gemm() follows cuBLAS's
 // cublas<t>gemmStridedBatched (column-major, alpha = 1, beta = 0 never reads C) and fails
 // the test on arguments cuBLAS would reject or that would touch memory outside the
 // buffers registered here or write one element twice within a call.

@@ -1,5 +1,5 @@
 // Stand-ins for the GPU entry points in a CPU-only build: each says so clearly.
-#include "core/cuda/deconv_cuda.h"
+#include "core/cuda/cuda_entry_points.h"
 #include "core/error.h"
 
 namespace deconv {

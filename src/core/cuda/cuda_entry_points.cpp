@@ -1,16 +1,16 @@
-// The GPU entry points of deconv_cuda.h: device choice, host <-> device copies, the
+// The GPU entry points of cuda_entry_points.h: device choice, host <-> device copies, the
 // channels-last <-> channels-first transposes, the bias, and the choice between the
 // cuDNN path and the cudnn_off path (deconv's own kernels).
 #include <algorithm>
 #include <vector>
 
-#include "core/cuda/cuda_check.h"
-#include "core/cuda/deconv_cuda.h"
-#include "core/cuda/deconv_cudnn.h"
-#include "core/cuda/deconv_gemm_gpu.h"
-#include "core/cuda/device_buffer.h"
-#include "core/cuda/gpu_context.h"
-#include "core/cuda/gpu_kernels.h"
+#include "core/cuda/runtime/runtime_status.h"
+#include "core/cuda/cuda_entry_points.h"
+#include "core/cuda/cudnn/cudnn_deconv.h"
+#include "core/cuda/colgemm/colgemm_deconv.h"
+#include "core/cuda/runtime/runtime_device_buffer.h"
+#include "core/cuda/runtime/runtime_context.h"
+#include "core/cuda/cuda_elementwise.h"
 #include "core/error.h"
 
 namespace deconv {

@@ -1,9 +1,9 @@
 // col2im / im2col kernels of the cudnn_off path: one thread per destination element,
-// gathering with the index math of gemm_index.h (no atomics: deterministic).
-#include "core/cuda/gemm_kernels.h"
+// gathering with the index math of colgemm_index.h (no atomics: deterministic).
+#include "core/cuda/colgemm/colgemm_kernels.h"
 
-#include "core/cuda/cuda_check.h"
-#include "core/cuda/launch.cuh"
+#include "core/cuda/runtime/runtime_status.h"
+#include "core/cuda/runtime/runtime_launch.cuh"
 
 namespace deconv {
 namespace cuda {

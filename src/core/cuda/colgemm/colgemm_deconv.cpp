@@ -1,13 +1,13 @@
-// The cudnn_off GPU path: gemm_plan.h's chunked algorithm run with cuBLAS strided-batched
+// The cudnn_off GPU path: colgemm_plan.h's chunked algorithm run with cuBLAS strided-batched
 // GEMMs (default stream, host pointer mode, alpha = 1) and the column kernels of
-// gemm_kernels.cu. The column buffer is allocated once per call (RAII: freed on errors
+// colgemm_kernels.cu. The column buffer is allocated once per call (RAII: freed on errors
 // and interrupts too).
-#include "core/cuda/deconv_gemm_gpu.h"
+#include "core/cuda/colgemm/colgemm_deconv.h"
 
-#include "core/cuda/cuda_check.h"
-#include "core/cuda/device_buffer.h"
-#include "core/cuda/gemm_kernels.h"
-#include "core/cuda/gemm_plan.h"
+#include "core/cuda/runtime/runtime_status.h"
+#include "core/cuda/runtime/runtime_device_buffer.h"
+#include "core/cuda/colgemm/colgemm_kernels.h"
+#include "core/cuda/colgemm/colgemm_plan.h"
 
 namespace deconv {
 namespace cuda {
@@ -58,7 +58,7 @@ class ChunkPacer {
   int next_ = 0;
 };
 
-// The operations gemm_plan.h's algorithm needs, on the GPU.
+// The operations colgemm_plan.h's algorithm needs, on the GPU.
 template <typename T>
 struct CudaOps {
   cublasHandle_t handle;

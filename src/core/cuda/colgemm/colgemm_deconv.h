@@ -4,7 +4,7 @@
 // channels-last tensors and adds the bias); `g` describes that channels-first problem.
 #pragma once
 
-#include "core/cuda/gpu_context.h"
+#include "core/cuda/runtime/runtime_context.h"
 #include "core/run_options.h"
 #include "core/shape.h"
 

@@ -1,13 +1,13 @@
 // The cudnn_off GPU algorithm as host-side orchestration, independent of CUDA: chunking
 // of the batch under the workspace bound and the sequence of strided-batched GEMMs and
-// col2im / im2col passes. deconv_gemm_gpu.cpp runs it with cuBLAS and CUDA kernels; the
+// col2im / im2col passes. colgemm_deconv.cpp runs it with cuBLAS and CUDA kernels; the
 // CPU-only test test_gpu_index.cpp runs the very same code with host emulations of them.
 //
 // Channels-first tensors, row-major: X (N, C, S), W (C, Fg*K), Y (N, F, So), where
 // S = in_size, So = out_size, K = kernel_size, C = G*Cg, F = G*Fg.
 //
 // Chunks: `nb` samples by `gb` groups. The chunk's columns are (sample, group, Fg*K, S),
-// i.e. planes (n, channel-in-chunk) of K x S each, as gemm_index.h expects.
+// i.e. planes (n, channel-in-chunk) of K x S each, as colgemm_index.h expects.
 //
 // GEMMs follow cuBLAS's column-major convention. A row-major (r x c) matrix with leading
 // dimension L is, read column-major, its (c x r) transpose with the same L. So a
@@ -29,7 +29,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/cuda/gemm_index.h"
+#include "core/cuda/colgemm/colgemm_index.h"
 #include "core/error.h"
 #include "core/run_options.h"
 #include "core/shape.h"
@@ -117,7 +117,7 @@ void for_each_gemm_chunk(const GemmPlan& p, const RunOptions& opts, Ops& ops, Fn
 //     with X_i = X + i * strideX, for i < batch;
 //   col2im(const T* col, T* y, const ColGeom&, int64_t nb, int64_t ch, int64_t sample_stride)
 //   im2col(const T* dy, T* col, const ColGeom&, int64_t nb, int64_t ch, int64_t sample_stride)
-//     (see col2im_at / im2col_at in gemm_index.h);
+//     (see col2im_at / im2col_at in colgemm_index.h);
 //   chunk_queued(): called after each chunk when there is an interrupt callback.
 
 // Columns of the chunk = W_g^T X_g for each of its (sample, group) pairs. The GEMMs are

@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <string>
 
-#include "core/cuda/cuda_check.h"
-#include "core/cuda/deconv_cuda.h"
-#include "core/cuda/deconv_cudnn.h"
-#include "core/cuda/gpu_context.h"
+#include "core/cuda/runtime/runtime_status.h"
+#include "core/cuda/cuda_entry_points.h"
+#include "core/cuda/cudnn/cudnn_deconv.h"
+#include "core/cuda/runtime/runtime_context.h"
 #include "core/error.h"
 
 namespace deconv {

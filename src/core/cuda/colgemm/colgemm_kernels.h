@@ -1,13 +1,13 @@
-// Launchers of the cudnn_off path's column kernels (gemm_kernels.cu), on the current
+// Launchers of the cudnn_off path's column kernels (colgemm_kernels.cu), on the current
 // device's default stream. A chunk is `nb` samples by `ch` consecutive channels; the
 // tensor pointer is offset to the chunk's first plane and `sample_stride` apart per
 // sample; the columns hold the chunk's planes one after the other, K*S values each
-// (see gemm_index.h).
+// (see colgemm_index.h).
 #pragma once
 
 #include <cstdint>
 
-#include "core/cuda/gemm_index.h"
+#include "core/cuda/colgemm/colgemm_index.h"
 
 namespace deconv {
 namespace cuda {
