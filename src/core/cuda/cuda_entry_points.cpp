@@ -148,7 +148,7 @@ void forward_on_device(int device, const Geometry& g, const T* data, const T* we
   const T* w = first_view(g, weight, g.channels, K, Fg, ws);
   T* y = first_target(g, out, g.batch * g.num_filter * g.out_size(), ys);
   if (g.cudnn_off) {
-    gemm_forward(ctx, cf, x, w, y, opts);
+    colgemm_forward(ctx, cf, x, w, y, opts);
   } else {
     cudnn_forward(ctx, cf, x, w, y, opts);
   }
@@ -172,7 +172,7 @@ void backward_on_device(int device, const Geometry& g, const T* out_grad, const 
   T* dx = first_target(g, data_grad, g.batch * g.channels * g.in_size(), dxs);
   T* dw = first_target(g, weight_grad, g.channels * Fg * K, dws);
   if (g.cudnn_off) {
-    gemm_backward(ctx, cf, dy, x, w, dx, dw, opts);
+    colgemm_backward(ctx, cf, dy, x, w, dx, dw, opts);
   } else {
     cudnn_backward(ctx, cf, dy, x, w, dx, dw, opts);
   }
