@@ -7,7 +7,7 @@
 #include "convert.h"
 #include "core/cpu/gemm.h"
 #include "core/cpu/gemm_benchmark.h"
-#include "core/cuda/cuda_entry_points.h"
+#include "core/cuda/runtime/runtime_device_info.h"
 #include "r_boundary.h"
 #include "run_stats.h"
 

@@ -11,6 +11,8 @@
 
 #include "convert.h"
 #include "core/cuda/cuda_entry_points.h"
+#include "core/cuda/runtime/runtime_device_info.h"
+#include "core/device_array.h"
 #include "r_boundary.h"
 #include "r_interrupt.h"
 
@@ -24,14 +26,14 @@ SEXP array_tag() {
 }
 
 void finalize(SEXP p) {
-  delete static_cast<cuda::DeviceArray*>(R_ExternalPtrAddr(p));
+  delete static_cast<DeviceArray*>(R_ExternalPtrAddr(p));
   R_ClearExternalPtr(p);
 }
 
-SEXP wrap_array(cuda::DeviceArray a, const Shape& shape) {
+SEXP wrap_array(DeviceArray a, const Shape& shape) {
   SEXP dim = r::r_dim(shape, "data");
-  auto holder = std::make_unique<cuda::DeviceArray>(std::move(a));
-  cuda::DeviceArray* raw = holder.get();
+  auto holder = std::make_unique<DeviceArray>(std::move(a));
+  DeviceArray* raw = holder.get();
   SEXP ptr = r::keep(r::call_r([&] { return R_MakeExternalPtr(raw, array_tag(), R_NilValue); }));
   r::call_r([&] {
     R_RegisterCFinalizerEx(ptr, finalize, TRUE);
@@ -54,7 +56,7 @@ SEXP list_element(SEXP x, const char* name) {
 
 // A validated GPU array and its shape (MXNet order).
 struct GpuArray {
-  const cuda::DeviceArray* array;
+  const DeviceArray* array;
   Shape shape;
 };
 
@@ -64,7 +66,7 @@ GpuArray unwrap(SEXP x, const char* arg) {
   SEXP ptr = list_element(x, "ptr");
   if (TYPEOF(ptr) != EXTPTRSXP || R_ExternalPtrTag(ptr) != array_tag())
     throw ParamError(arg, "not a GPU array made by deconv (its pointer is missing or foreign)");
-  auto* a = static_cast<cuda::DeviceArray*>(R_ExternalPtrAddr(ptr));
+  auto* a = static_cast<DeviceArray*>(R_ExternalPtrAddr(ptr));
   if (!a) throw ParamError(arg, "this GPU array was freed (saved and reloaded sessions cannot keep device memory)");
   const Shape shape = r::tuple_from_r(list_element(x, "dim"), arg);
   int64_t n = 1;
@@ -79,14 +81,14 @@ GpuArray unwrap(SEXP x, const char* arg) {
 }
 
 // The arrays of one pass must share the data's device and precision.
-const cuda::DeviceArray& same_kind(const GpuArray& a, const GpuArray& data, const char* arg) {
+const DeviceArray& same_kind(const GpuArray& a, const GpuArray& data, const char* arg) {
   if (a.array->device != data.array->device || a.array->f32 != data.array->f32)
     throw ParamError(arg, "expected a GPU array on the data's device, of the data's precision");
   return *a.array;
 }
 
-cuda::DeviceArray new_array(const cuda::DeviceArray& like, const Shape& shape) {
-  return cuda::device_alloc(like.device, element_count(shape), like.f32);
+DeviceArray new_array(const DeviceArray& like, const Shape& shape) {
+  return device_alloc(like.device, element_count(shape), like.f32);
 }
 
 }  // namespace
@@ -99,7 +101,7 @@ extern "C" SEXP C_gpu_put(SEXP x, SEXP dtype, SEXP device) {
     const Shape shape = r::shape_of(x);
     r::check_r_dims(shape, "x");
     cuda::require_device(id);
-    return wrap_array(cuda::device_upload(id, REAL(x), Rf_xlength(x), f32), shape);
+    return wrap_array(device_upload(id, REAL(x), Rf_xlength(x), f32), shape);
   });
 }
 
@@ -107,7 +109,7 @@ extern "C" SEXP C_gpu_get(SEXP x) {
   return r::entry([&]() -> SEXP {
     const GpuArray a = unwrap(x, "x");
     SEXP out = r::new_array(a.shape, "x", a.shape.size() <= 1);
-    cuda::device_download(*a.array, REAL(out));
+    device_download(*a.array, REAL(out));
     return out;
   });
 }
@@ -117,7 +119,7 @@ extern "C" SEXP C_gpu_accumulate(SEXP acc, SEXP x) {
   return r::entry([&]() -> SEXP {
     const GpuArray a = unwrap(acc, "acc"), b = unwrap(x, "x");
     if (a.shape != b.shape) throw ShapeError("x", "expected the dims of acc, " + r::r_dim_string(a.shape));
-    cuda::device_accumulate(*a.array, same_kind(b, a, "x"));
+    device_accumulate(*a.array, same_kind(b, a, "x"));
     return acc;
   });
 }
@@ -131,19 +133,19 @@ Geometry device_geometry(const GpuArray& data, const GpuArray& weight, const Gpu
 }
 
 template <typename T>
-SEXP forward_as(const Geometry& g, const cuda::DeviceArray& x, const cuda::DeviceArray& w,
-                const cuda::DeviceArray* b, const RunOptions& opts) {
-  cuda::DeviceArray y = new_array(x, g.out_shape);
+SEXP forward_as(const Geometry& g, const DeviceArray& x, const DeviceArray& w,
+                const DeviceArray* b, const RunOptions& opts) {
+  DeviceArray y = new_array(x, g.out_shape);
   cuda::forward_on_device<T>(x.device, g, x.data<T>(), w.data<T>(), b ? b->data<T>() : nullptr,
                              y.data<T>(), opts);
   return wrap_array(std::move(y), g.out_shape);
 }
 
 template <typename T>
-SEXP backward_as(const Geometry& g, const cuda::DeviceArray& dy, const cuda::DeviceArray& x,
-                 const cuda::DeviceArray& w, bool want_data, bool want_weight, bool want_bias,
+SEXP backward_as(const Geometry& g, const DeviceArray& dy, const DeviceArray& x,
+                 const DeviceArray& w, bool want_data, bool want_weight, bool want_bias,
                  const RunOptions& opts) {
-  cuda::DeviceArray dx, dw, db;
+  DeviceArray dx, dw, db;
   if (want_data) dx = new_array(x, g.data_shape);
   if (want_weight) dw = new_array(x, g.weight_shape);
   if (want_bias) db = new_array(x, g.bias_shape);
@@ -165,8 +167,8 @@ extern "C" SEXP C_gpu_deconvolution(SEXP data, SEXP weight, SEXP bias, SEXP para
     std::unique_ptr<GpuArray> b;
     if (!Rf_isNull(bias)) b = std::make_unique<GpuArray>(unwrap(bias, "bias"));
     const Geometry g = device_geometry(x, w, b.get(), p);
-    const cuda::DeviceArray& wa = same_kind(w, x, "weight");
-    const cuda::DeviceArray* ba = b ? &same_kind(*b, x, "bias") : nullptr;
+    const DeviceArray& wa = same_kind(w, x, "weight");
+    const DeviceArray* ba = b ? &same_kind(*b, x, "bias") : nullptr;
     const RunOptions opts = r::run_options(1);
     if (x.array->f32) return forward_as<float>(g, *x.array, wa, ba, opts);
     return forward_as<double>(g, *x.array, wa, ba, opts);
@@ -188,8 +190,8 @@ extern "C" SEXP C_gpu_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weig
       throw ShapeError("out_grad", "expected an array with dim = " + r::r_dim_string(g.out_shape) +
                                        " (the output's), got dim = " + r::r_dim_string(dy.shape));
     }
-    const cuda::DeviceArray& wa = same_kind(w, x, "weight");
-    const cuda::DeviceArray& dya = same_kind(dy, x, "out_grad");
+    const DeviceArray& wa = same_kind(w, x, "weight");
+    const DeviceArray& dya = same_kind(dy, x, "out_grad");
     const RunOptions opts = r::run_options(1);
     if (x.array->f32) return backward_as<float>(g, dya, *x.array, wa, wd, ww, !p.no_bias, opts);
     return backward_as<double>(g, dya, *x.array, wa, wd, ww, !p.no_bias, opts);

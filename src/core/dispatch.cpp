@@ -3,6 +3,7 @@
 
 #include "core/cpu/deconv_cpu.h"
 #include "core/cuda/cuda_entry_points.h"
+#include "core/cuda/runtime/runtime_device_info.h"
 
 namespace deconv {
 

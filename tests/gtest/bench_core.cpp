@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/cuda/cuda_entry_points.h"
+#include "core/cuda/runtime/runtime_device_info.h"
 #include "core/dispatch.h"
 #include "core/params.h"
 #include "core/run_options.h"
