@@ -12,10 +12,10 @@
 #include "core/dispatch.h"
 #include "core/huge_pages.h"
 #include "core/mxnet_attrs.h"
+#include "last_run_stats.h"
 #include "precision.h"
 #include "r_boundary.h"
 #include "r_interrupt.h"
-#include "run_stats.h"
 
 using namespace deconv;
 
@@ -66,7 +66,7 @@ void forward_as(const Geometry& g, SEXP data, SEXP weight, SEXP bias, SEXP out,
                 const Context& ctx, const RunOptions& opts) {
   Input<T> x(data, opts), w(weight, opts), b(bias, opts);
   deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, output_ptr<T>(out), opts,
-                           &r::last_run_stats());
+                           &r::last_cpu_run_stats());
   finish_output<T>(out, opts);
 }
 
@@ -75,7 +75,7 @@ void backward_as(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight, SEXP 
                  SEXP db, const Context& ctx, const RunOptions& opts) {
   Input<T> dy(out_grad, opts), x(data, opts), w(weight, opts);
   deconvolution_backward<T>(ctx, g, dy.ptr, x.ptr, w.ptr, output_ptr<T>(dx), output_ptr<T>(dw),
-                            output_ptr<T>(db), opts, &r::last_run_stats());
+                            output_ptr<T>(db), opts, &r::last_cpu_run_stats());
   for (SEXP v : {dx, dw, db}) finish_output<T>(v, opts);
 }
 
