@@ -1,6 +1,6 @@
-// .Call entries behind deconvolution(), deconvolution_backward(), deconvolution_shape()
-// and the symbols' parameter check: convert and check (call_checks.h), allocate the
-// results, call the core dispatch. Each runs behind the one boundary (r_boundary.h).
+// .Call entries behind the eager deconvolution() and deconvolution_backward() on R
+// arrays: convert and check (call_checks.h), allocate the results, call the core
+// dispatch. Each runs behind the one boundary (r_boundary.h).
 #include <Rinternals.h>
 
 #include <memory>
@@ -114,23 +114,6 @@ extern "C" SEXP C_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, 
     if (f32) backward_r_arrays<float>(g, out_grad, data, weight, dx, dw, db, ctx, opts);
     else backward_r_arrays<double>(g, out_grad, data, weight, dx, dw, db, ctx, opts);
     return r::named_list({{"data", dx}, {"weight", dw}, {"bias", db}});
-  });
-}
-
-extern "C" SEXP C_deconvolution_shape(SEXP data_dim, SEXP params) {
-  return r::entry([&]() -> SEXP {
-    const DeconvParams p = r::params_from_r(params);
-    const Geometry g = r::eager_geometry(p, r::tuple_from_r(data_dim, "data"));
-    Shape pad, adj;
-    for (int i = 3 - g.rank; i < 3; ++i) {
-      pad.push_back(g.pad[i]);
-      adj.push_back(g.adj[i]);
-    }
-    return r::named_list({{"out", r::r_dim(g.out_shape, "data")},
-                          {"weight", r::r_dim(g.weight_shape, "weight")},
-                          {"bias", r::r_dim(g.bias_shape, "bias")},
-                          {"pad", r::r_dim(pad, "pad")},
-                          {"adj", r::r_dim(adj, "adj")}});
   });
 }
 
