@@ -2,8 +2,8 @@
 // indices, grid-stride loops, default stream; every launch is checked.
 #include "core/cuda/cuda_elementwise.h"
 
-#include "core/cuda/runtime/runtime_status.h"
 #include "core/cuda/runtime/runtime_launch.cuh"
+#include "core/cuda/runtime/runtime_status.h"
 
 namespace deconv {
 namespace cuda {

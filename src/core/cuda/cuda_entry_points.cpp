@@ -4,14 +4,14 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/cuda/runtime/runtime_status.h"
+#include "core/cuda/colgemm/colgemm_deconv.h"
+#include "core/cuda/cuda_elementwise.h"
 #include "core/cuda/cuda_entry_points.h"
 #include "core/cuda/cudnn/cudnn_deconv.h"
-#include "core/cuda/colgemm/colgemm_deconv.h"
-#include "core/cuda/runtime/runtime_device_buffer.h"
 #include "core/cuda/runtime/runtime_context.h"
+#include "core/cuda/runtime/runtime_device_buffer.h"
 #include "core/cuda/runtime/runtime_device_info.h"
-#include "core/cuda/cuda_elementwise.h"
+#include "core/cuda/runtime/runtime_status.h"
 #include "core/error.h"
 
 namespace deconv {

@@ -4,10 +4,10 @@
 // and interrupts too).
 #include "core/cuda/colgemm/colgemm_deconv.h"
 
-#include "core/cuda/runtime/runtime_status.h"
-#include "core/cuda/runtime/runtime_device_buffer.h"
 #include "core/cuda/colgemm/colgemm_kernels.h"
 #include "core/cuda/colgemm/colgemm_plan.h"
+#include "core/cuda/runtime/runtime_device_buffer.h"
+#include "core/cuda/runtime/runtime_status.h"
 
 namespace deconv {
 namespace cuda {

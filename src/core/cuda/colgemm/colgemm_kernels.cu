@@ -2,8 +2,8 @@
 // gathering with the index math of colgemm_index.h (no atomics: deterministic).
 #include "core/cuda/colgemm/colgemm_kernels.h"
 
-#include "core/cuda/runtime/runtime_status.h"
 #include "core/cuda/runtime/runtime_launch.cuh"
+#include "core/cuda/runtime/runtime_status.h"
 
 namespace deconv {
 namespace cuda {

@@ -18,9 +18,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/cuda/runtime/runtime_status.h"
-#include "core/cuda/runtime/runtime_device_buffer.h"
 #include "core/cuda/cuda_elementwise.h"
+#include "core/cuda/runtime/runtime_device_buffer.h"
+#include "core/cuda/runtime/runtime_status.h"
 #include "core/error.h"
 
 namespace deconv {
