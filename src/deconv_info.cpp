@@ -5,26 +5,15 @@
 #include <string>
 
 #include "convert.h"
-#include "core/cpu/gemm.h"
-#include "core/cpu/gemm_benchmark.h"
-#include "core/cuda/deconv_cuda.h"
+#include "core/backend_info.h"
+#include "last_run_stats.h"
 #include "r_boundary.h"
-#include "run_stats.h"
 
 using namespace deconv;
 
-namespace deconv {
-namespace r {
-RunStats& last_run_stats() {
-  static RunStats stats;
-  return stats;
-}
-}  // namespace r
-}  // namespace deconv
-
 extern "C" SEXP C_deconv_info() {
   return r::entry([&]() -> SEXP {
-    const cuda::BuildInfo b = cuda::build_info();
+    const BackendInfo b = backend_info();
     SEXP names = r::new_vector(STRSXP, static_cast<R_xlen_t>(b.devices.size()), "device_names");
     for (size_t i = 0; i < b.devices.size(); ++i) {
       const char* s = b.devices[i].c_str();
@@ -33,19 +22,17 @@ extern "C" SEXP C_deconv_info() {
         return R_NilValue;
       });
     }
-    const std::string f64 = cpu::gemm_backend_name(cpu::gemm_backend<double>());
-    const std::string f32 = cpu::gemm_backend_name(cpu::gemm_backend<float>());
     SEXP gemm = r::new_vector(STRSXP, 2, "gemm");
     SEXP gemm_names = r::new_vector(STRSXP, 2, "gemm");
     r::call_r([&] {
-      SET_STRING_ELT(gemm, 0, Rf_mkChar(f64.c_str()));
-      SET_STRING_ELT(gemm, 1, Rf_mkChar(f32.c_str()));
+      SET_STRING_ELT(gemm, 0, Rf_mkChar(b.gemm_f64.c_str()));
+      SET_STRING_ELT(gemm, 1, Rf_mkChar(b.gemm_f32.c_str()));
       SET_STRING_ELT(gemm_names, 0, Rf_mkChar("float64"));
       SET_STRING_ELT(gemm_names, 1, Rf_mkChar("float32"));
       return R_NilValue;
     });
     r::set_attr(gemm, R_NamesSymbol, gemm_names);
-    return r::named_list({{"cuda", r::scalar_lgl(cuda::compiled_with_cuda())},
+    return r::named_list({{"cuda", r::scalar_lgl(b.cuda)},
                           {"devices", r::scalar_int(static_cast<int>(b.devices.size()))},
                           {"device_names", names},
                           {"cuda_version", r::scalar_string_or_na(b.cuda_compiled)},
@@ -53,8 +40,8 @@ extern "C" SEXP C_deconv_info() {
                           {"cuda_driver", r::scalar_string_or_na(b.cuda_driver)},
                           {"cudnn_version", r::scalar_string_or_na(b.cudnn_compiled)},
                           {"cudnn_runtime", r::scalar_string_or_na(b.cudnn_runtime)},
-                          {"threads", r::scalar_int(resolve_threads(0))},
-                          {"thread_limit", r::scalar_int(thread_limit())},
+                          {"threads", r::scalar_int(b.threads)},
+                          {"thread_limit", r::scalar_int(b.thread_limit)},
                           {"gemm", gemm}});
   });
 }
@@ -67,7 +54,7 @@ extern "C" SEXP C_thread_limit() {
 // Peak bytes of temporaries of the last CPU run (forward or backward).
 extern "C" SEXP C_last_temp_bytes() {
   return r::entry([&]() -> SEXP {
-    return r::scalar_real(static_cast<double>(r::last_run_stats().temp_bytes));
+    return r::scalar_real(static_cast<double>(r::last_cpu_run_stats().temp_bytes));
   });
 }
 
@@ -81,7 +68,7 @@ extern "C" SEXP C_gemm_benchmark(SEXP n, SEXP reps, SEXP threads, SEXP dtype) {
     const int nt = r::threads_from_r(threads, "threads");
     const bool f32 = r::is_float32(dtype);
     const int k = static_cast<int>(r_reps);
-    return r::scalar_real(f32 ? cpu::gemm_best_seconds<float>(size, k, nt)
-                              : cpu::gemm_best_seconds<double>(size, k, nt));
+    return r::scalar_real(f32 ? gemm_best_seconds<float>(size, k, nt)
+                              : gemm_best_seconds<double>(size, k, nt));
   });
 }

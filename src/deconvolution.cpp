@@ -1,20 +1,19 @@
-// .Call entries behind deconvolution(), deconvolution_backward() and
-// deconvolution_shape() (the symbols' parameters are src/params.cpp's): convert and
-// check, allocate the results, call the core dispatch. Each runs behind the one boundary (r_boundary.h).
+// .Call entries behind the eager deconvolution() and deconvolution_backward() on R
+// arrays: convert and check (call_checks.h), allocate the results, call the core
+// dispatch. Each runs behind the one boundary (r_boundary.h).
 #include <Rinternals.h>
 
 #include <memory>
-#include <string>
-#include <vector>
 #include <type_traits>
 
+#include "call_checks.h"
 #include "convert.h"
 #include "core/dispatch.h"
 #include "core/huge_pages.h"
+#include "last_run_stats.h"
 #include "precision.h"
 #include "r_boundary.h"
 #include "r_interrupt.h"
-#include "run_stats.h"
 
 using namespace deconv;
 
@@ -51,30 +50,29 @@ void finish_output(SEXP v, const RunOptions& opts) {
 }
 
 // Checks the arrays and parameters of an eager call; returns the geometry.
-Geometry call_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParams& p) {
-  r::check_double_array(data, "data");
-  r::check_double_array(weight, "weight");
-  if (!Rf_isNull(bias)) r::check_double_array(bias, "bias");
-  return r::checked_geometry(p, r::shape_of(data), r::shape_of(weight),
-                             !Rf_isNull(Rf_getAttrib(weight, R_DimSymbol)), !Rf_isNull(bias),
-                             Rf_isNull(bias) ? Shape{} : r::shape_of(bias));
+Geometry host_call_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParams& p) {
+  const r::ArrayDims x = r::host_array_dims(data, "data");
+  const r::ArrayDims w = r::host_array_dims(weight, "weight");
+  if (Rf_isNull(bias)) return r::call_geometry(p, x, w, nullptr);
+  const r::ArrayDims b = r::host_array_dims(bias, "bias");
+  return r::call_geometry(p, x, w, &b);
 }
 
 template <typename T>
-void forward_as(const Geometry& g, SEXP data, SEXP weight, SEXP bias, SEXP out,
-                const Context& ctx, const RunOptions& opts) {
+void forward_r_arrays(const Geometry& g, SEXP data, SEXP weight, SEXP bias, SEXP out,
+                      const Context& ctx, const RunOptions& opts) {
   Input<T> x(data, opts), w(weight, opts), b(bias, opts);
   deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, output_ptr<T>(out), opts,
-                           &r::last_run_stats());
+                           &r::last_cpu_run_stats());
   finish_output<T>(out, opts);
 }
 
 template <typename T>
-void backward_as(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight, SEXP dx, SEXP dw,
-                 SEXP db, const Context& ctx, const RunOptions& opts) {
+void backward_r_arrays(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight, SEXP dx,
+                       SEXP dw, SEXP db, const Context& ctx, const RunOptions& opts) {
   Input<T> dy(out_grad, opts), x(data, opts), w(weight, opts);
   deconvolution_backward<T>(ctx, g, dy.ptr, x.ptr, w.ptr, output_ptr<T>(dx), output_ptr<T>(dw),
-                            output_ptr<T>(db), opts, &r::last_run_stats());
+                            output_ptr<T>(db), opts, &r::last_cpu_run_stats());
   for (SEXP v : {dx, dw, db}) finish_output<T>(v, opts);
 }
 
@@ -87,10 +85,10 @@ extern "C" SEXP C_deconvolution(SEXP data, SEXP weight, SEXP bias, SEXP params, 
     const bool f32 = r::is_float32(dtype);
     const Context ctx = r::context_from_r(device, device_id);
     const RunOptions opts = r::run_options(r::threads_from_r(threads, "deconv.threads"));
-    const Geometry g = call_geometry(data, weight, bias, p);
+    const Geometry g = host_call_geometry(data, weight, bias, p);
     SEXP out = r::new_array(g.out_shape, "data");
-    if (f32) forward_as<float>(g, data, weight, bias, out, ctx, opts);
-    else forward_as<double>(g, data, weight, bias, out, ctx, opts);
+    if (f32) forward_r_arrays<float>(g, data, weight, bias, out, ctx, opts);
+    else forward_r_arrays<double>(g, data, weight, bias, out, ctx, opts);
     return out;
   });
 }
@@ -105,35 +103,13 @@ extern "C" SEXP C_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, 
     const RunOptions opts = r::run_options(r::threads_from_r(threads, "deconv.threads"));
     const bool wd = r::bool_from_r(want_data, "want_data", true);
     const bool ww = r::bool_from_r(want_weight, "want_weight", true);
-    const Geometry g = call_geometry(data, weight, bias, p);
-    r::check_double_array(out_grad, "out_grad");
-    const Shape got = r::shape_of(out_grad);
-    if (got != g.out_shape) {
-      throw ShapeError("out_grad", "expected an array with dim = " + r::r_dim_string(g.out_shape) +
-                                       " (the output's), got dim = " + r::r_dim_string(got));
-    }
+    const Geometry g = host_call_geometry(data, weight, bias, p);
+    r::check_out_grad_dims(g, r::host_array_dims(out_grad, "out_grad").shape);
     SEXP dx = wd ? r::new_array(g.data_shape, "data") : R_NilValue;
     SEXP dw = ww ? r::new_array(g.weight_shape, "weight") : R_NilValue;
     SEXP db = p.no_bias ? R_NilValue : r::new_array(g.bias_shape, "bias", true);
-    if (f32) backward_as<float>(g, out_grad, data, weight, dx, dw, db, ctx, opts);
-    else backward_as<double>(g, out_grad, data, weight, dx, dw, db, ctx, opts);
+    if (f32) backward_r_arrays<float>(g, out_grad, data, weight, dx, dw, db, ctx, opts);
+    else backward_r_arrays<double>(g, out_grad, data, weight, dx, dw, db, ctx, opts);
     return r::named_list({{"data", dx}, {"weight", dw}, {"bias", db}});
-  });
-}
-
-extern "C" SEXP C_deconvolution_shape(SEXP data_dim, SEXP params) {
-  return r::entry([&]() -> SEXP {
-    const DeconvParams p = r::params_from_r(params);
-    const Geometry g = r::eager_geometry(p, r::tuple_from_r(data_dim, "data"));
-    Shape pad, adj;
-    for (int i = 3 - g.rank; i < 3; ++i) {
-      pad.push_back(g.pad[i]);
-      adj.push_back(g.adj[i]);
-    }
-    return r::named_list({{"out", r::r_dim(g.out_shape, "data")},
-                          {"weight", r::r_dim(g.weight_shape, "weight")},
-                          {"bias", r::r_dim(g.bias_shape, "bias")},
-                          {"pad", r::r_dim(pad, "pad")},
-                          {"adj", r::r_dim(adj, "adj")}});
   });
 }

@@ -5,17 +5,22 @@
 #include <Rinternals.h>
 
 extern "C" {
+// deconvolution.cpp
 SEXP C_deconvolution(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_deconvolution_backward(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+// shape.cpp
 SEXP C_deconvolution_shape(SEXP, SEXP);
+// the symbols' parameters
 SEXP C_deconvolution_params(SEXP);
 SEXP C_params_from_attrs(SEXP, SEXP);
 SEXP C_mxnet_attrs(SEXP, SEXP);
 SEXP C_param_schema();
+// deconv_info.cpp
 SEXP C_deconv_info();
 SEXP C_last_temp_bytes();
 SEXP C_thread_limit();
 SEXP C_gemm_benchmark(SEXP, SEXP, SEXP, SEXP);
+// gpu_arrays.cpp
 SEXP C_gpu_put(SEXP, SEXP, SEXP);
 SEXP C_gpu_get(SEXP);
 SEXP C_gpu_accumulate(SEXP, SEXP);
@@ -23,6 +28,7 @@ SEXP C_gpu_deconvolution(SEXP, SEXP, SEXP, SEXP);
 SEXP C_gpu_deconvolution_backward(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_gpu_benchmark(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_gpu_release();
+// boundary_probe.cpp
 SEXP C_boundary_probe(SEXP);
 }
 

@@ -18,7 +18,8 @@
 # DECONV_CUDNN_LIBDIR, DECONV_CUDNN_VERSION ("9.19.0").
 #
 # deconv_cuda_sources prints the objects of the CUDA sources, relative to src/
-# ("core/cuda/x.o ..."): every src/core/cuda/*.cpp except cuda_stubs.cpp and every *.cu;
+# ("core/cuda/x.o core/cuda/runtime/y.o ..."): every .cpp under src/core/cuda (subfolders
+# included) except cuda_stubs.cpp, and every .cu;
 # nothing when there are none. Run from the package root.
 #
 # deconv_cuda_archs sets DECONV_CUDA_ARCH_LIST ("80 90"; from DECONV_CUDA_ARCHS, numbers
@@ -143,7 +144,7 @@ deconv_find_cuda() {
 
 deconv_cuda_sources() {
   _objs=""
-  for _f in src/core/cuda/*.cpp src/core/cuda/*.cu; do
+  for _f in $(find src/core/cuda -type f \( -name '*.cpp' -o -name '*.cu' \) | LC_ALL=C sort); do
     [ -f "$_f" ] || continue
     case $_f in */cuda_stubs.cpp) continue ;; esac
     _o=${_f#src/}

@@ -2,7 +2,8 @@
 #include "core/dispatch.h"
 
 #include "core/cpu/deconv_cpu.h"
-#include "core/cuda/deconv_cuda.h"
+#include "core/cuda/cuda_entry_points.h"
+#include "core/cuda/runtime/runtime_device_info.h"
 
 namespace deconv {
 
@@ -30,11 +31,36 @@ void deconvolution_backward(const Context& ctx, const Geometry& g, const T* out_
   }
 }
 
+// Device arrays were made on a device this build and machine could use, so no
+// require_device here: the arrays' existence is the check.
+template <typename T>
+void deconvolution_forward_on_device(int device, const Geometry& g, const T* data,
+                                     const T* weight, const T* bias, T* out,
+                                     const RunOptions& opts) {
+  cuda::forward_on_device(device, g, data, weight, bias, out, opts);
+}
+
+template <typename T>
+void deconvolution_backward_on_device(int device, const Geometry& g, const T* out_grad,
+                                      const T* data, const T* weight, T* data_grad,
+                                      T* weight_grad, T* bias_grad, const RunOptions& opts) {
+  cuda::backward_on_device(device, g, out_grad, data, weight, data_grad, weight_grad, bias_grad,
+                           opts);
+}
+
+void require_gpu(int device) { cuda::require_device(device); }
+
+void release_gpu_resources() { cuda::release_resources(); }
+
 #define DECONV_INSTANTIATE(T)                                                                   \
   template void deconvolution_forward<T>(const Context&, const Geometry&, const T*, const T*,  \
                                          const T*, T*, const RunOptions&, RunStats*);           \
   template void deconvolution_backward<T>(const Context&, const Geometry&, const T*, const T*, \
-                                          const T*, T*, T*, T*, const RunOptions&, RunStats*);
+                                          const T*, T*, T*, T*, const RunOptions&, RunStats*);  \
+  template void deconvolution_forward_on_device<T>(int, const Geometry&, const T*, const T*,   \
+                                                   const T*, T*, const RunOptions&);            \
+  template void deconvolution_backward_on_device<T>(int, const Geometry&, const T*, const T*,  \
+                                                    const T*, T*, T*, T*, const RunOptions&);
 DECONV_INSTANTIATE(float)
 DECONV_INSTANTIATE(double)
 #undef DECONV_INSTANTIATE

@@ -29,7 +29,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/cuda/deconv_cuda.h"
+#include "core/cuda/cuda_entry_points.h"
+#include "core/cuda/runtime/runtime_device_info.h"
 #include "core/dispatch.h"
 #include "core/params.h"
 #include "core/run_options.h"

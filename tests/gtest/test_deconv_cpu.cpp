@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/cuda/deconv_cuda.h"
+#include "core/cuda/runtime/runtime_device_info.h"
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/params.h"

@@ -32,7 +32,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/cuda/deconv_cuda.h"
+#include "core/cuda/cuda_entry_points.h"
+#include "core/cuda/runtime/runtime_device_info.h"
+#include "core/device_array.h"
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/params.h"
@@ -637,9 +639,9 @@ TEST(DeconvGpuInterrupts, EveryPollStopsTheCallAndLeavesTheDeviceUsable) {
 // ---- arrays that stay on the device (the executors' path) ---------------------------------
 
 template <typename T>
-std::vector<T> downloaded(const cuda::DeviceArray& a) {
+std::vector<T> downloaded(const DeviceArray& a) {
   std::vector<double> h(static_cast<size_t>(a.size));
-  cuda::device_download(a, h.data());
+  device_download(a, h.data());
   return as<T>(h);
 }
 
@@ -652,13 +654,13 @@ void check_device_arrays(const Case& c, const Mode& m, uint64_t seed) {
   const Results want = cpu_results(g, in, c.bias);
   const int64_t nx = element_count(g.data_shape), nw = element_count(g.weight_shape),
                 ny = element_count(g.out_shape);
-  const cuda::DeviceArray x = cuda::device_upload(0, in.x.data(), nx, f32),
-                          w = cuda::device_upload(0, in.w.data(), nw, f32),
-                          b = cuda::device_upload(0, in.b.data(), g.num_filter, f32),
-                          dy = cuda::device_upload(0, in.dy.data(), ny, f32);
-  const cuda::DeviceArray y = cuda::device_alloc(0, ny, f32), dx = cuda::device_alloc(0, nx, f32),
-                          dw = cuda::device_alloc(0, nw, f32),
-                          db = cuda::device_alloc(0, g.num_filter, f32);
+  const DeviceArray x = device_upload(0, in.x.data(), nx, f32),
+                          w = device_upload(0, in.w.data(), nw, f32),
+                          b = device_upload(0, in.b.data(), g.num_filter, f32),
+                          dy = device_upload(0, in.dy.data(), ny, f32);
+  const DeviceArray y = device_alloc(0, ny, f32), dx = device_alloc(0, nx, f32),
+                          dw = device_alloc(0, nw, f32),
+                          db = device_alloc(0, g.num_filter, f32);
   const RunOptions opts;
   cuda::forward_on_device<T>(0, g, x.data<T>(), w.data<T>(), c.bias ? b.data<T>() : nullptr,
                              y.data<T>(), opts);
@@ -671,10 +673,10 @@ void check_device_arrays(const Case& c, const Mode& m, uint64_t seed) {
     EXPECT_TRUE(close("bias_grad", downloaded<T>(db), want.db));
   }
   // grad.req = "add": a second backward's gradient added onto the first.
-  const cuda::DeviceArray acc = cuda::device_alloc(0, nw, f32);
+  const DeviceArray acc = device_alloc(0, nw, f32);
   cuda::backward_on_device<T>(0, g, dy.data<T>(), x.data<T>(), w.data<T>(), nullptr,
                               acc.data<T>(), nullptr, opts);
-  cuda::device_accumulate(acc, dw);
+  device_accumulate(acc, dw);
   std::vector<double> twice(want.dw);
   for (double& v : twice) v *= 2;
   EXPECT_TRUE(close("weight_grad accumulated", downloaded<T>(acc), twice));
@@ -694,8 +696,8 @@ TEST(DeconvGpuDeviceArrays, PassesOnDeviceMemoryMatchCpu) {
       check_device_arrays<float>(c, kModes[m], 50);
     }
   }
-  EXPECT_DECONV_ERROR(ShapeError, cuda::device_accumulate(cuda::device_alloc(0, 3, true),
-                                                          cuda::device_alloc(0, 4, true)),
+  EXPECT_DECONV_ERROR(ShapeError, device_accumulate(device_alloc(0, 3, true),
+                                                          device_alloc(0, 4, true)),
                       "grad", "");
 }
 

@@ -1,8 +1,8 @@
-// Host-side checks of the cudnn_off GPU path (src/core/cuda/gemm_index.h, gemm_plan.h),
-// needing no GPU or CUDA runtime:
+// Host-side checks of the cudnn_off GPU path (src/core/cuda/colgemm/colgemm_index.h,
+// colgemm_plan.h), needing no GPU or CUDA runtime:
 //  - the per-element col2im / im2col functions the CUDA kernels run, driven by host loops
 //    around column matrices computed here with plain loops, against the CPU kernels;
-//  - the whole chunked algorithm (the exact GEMM arguments deconv_gemm_gpu.cpp hands to
+//  - the whole chunked algorithm (the exact GEMM arguments colgemm_deconv.cpp hands to
 //    cuBLAS) run with a host emulation of cuBLAS's column-major strided-batched GEMM that
 //    also checks leading dimensions, buffer bounds and overlapping outputs, under
 //    workspace budgets that force every kind of chunk.
@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "core/cuda/gemm_index.h"
-#include "core/cuda/gemm_plan.h"
+#include "core/cuda/colgemm/colgemm_index.h"
+#include "core/cuda/colgemm/colgemm_plan.h"
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/params.h"
@@ -30,7 +30,7 @@
 using namespace deconv;
 using deconv::cuda::ColGeom;
 using deconv::cuda::GemmOp;
-using deconv::cuda::GemmPlan;
+using deconv::cuda::ColgemmPlan;
 
 namespace {
 
@@ -141,7 +141,7 @@ TEST(GpuIndex, Col2imElementMatchesCpuForward) {
     const ColGeom cg = cuda::make_col_geom(g);
     const int64_t N = g.batch, C = g.channels, F = g.num_filter, G = g.num_group;
     const int64_t Cg = g.channels_per_group(), Fg = g.filters_per_group();
-    const int64_t K = cg.K, S = cg.S, So = cg.So;
+    const int64_t K = cg.taps, S = cg.in_positions, So = cg.out_positions;
     // col[n][g][f*K + t][s] = sum_c W[g*Cg + c][f*K + t] * X[n][g*Cg + c][s]
     std::vector<double> col(N * F * K * S, 0);
     for (int64_t n = 0; n < N; ++n)
@@ -169,7 +169,7 @@ TEST(GpuIndex, Im2colElementMatchesCpuBackward) {
     const ColGeom cg = cuda::make_col_geom(g);
     const int64_t N = g.batch, C = g.channels, F = g.num_filter, G = g.num_group;
     const int64_t Cg = g.channels_per_group(), Fg = g.filters_per_group();
-    const int64_t K = cg.K, S = cg.S, So = cg.So, FgK = Fg * K;
+    const int64_t K = cg.taps, S = cg.in_positions, So = cg.out_positions, FgK = Fg * K;
     std::vector<double> col(N * F * K * S, kNaN);
     for (int64_t idx = 0; idx < N * F * K * S; ++idx)
       cuda::im2col_at(idx, pr.dy.data(), col.data(), cg, F, F * So);
@@ -201,7 +201,7 @@ TEST(GpuIndex, Im2colElementMatchesCpuBackward) {
 
 // ---- 2. the chunked algorithm with an emulated cuBLAS ---------------------------------------
 
-// Runs gemm_plan.h's operations on the host. gemm() follows cuBLAS's
+// Runs colgemm_plan.h's operations on the host. gemm() follows cuBLAS's
 // cublas<t>gemmStridedBatched (column-major, alpha = 1, beta = 0 never reads C) and fails
 // the test on arguments cuBLAS would reject or that would touch memory outside the
 // buffers registered here or write one element twice within a call.
@@ -273,15 +273,17 @@ struct HostOps {
     }
   }
 
-  void col2im(const double* col, double* y, const ColGeom& g, int64_t nb, int64_t ch,
+  void col2im(const double* col, double* y, const ColGeom& g, int64_t samples, int64_t ch,
               int64_t stride) {
     ++col_calls;
-    for (int64_t i = 0; i < nb * ch * g.So; ++i) cuda::col2im_at(i, col, y, g, ch, stride);
+    for (int64_t i = 0; i < samples * ch * g.out_positions; ++i)
+      cuda::col2im_at(i, col, y, g, ch, stride);
   }
-  void im2col(const double* dy, double* col, const ColGeom& g, int64_t nb, int64_t ch,
+  void im2col(const double* dy, double* col, const ColGeom& g, int64_t samples, int64_t ch,
               int64_t stride) {
     ++col_calls;
-    for (int64_t i = 0; i < nb * ch * g.K * g.S; ++i) cuda::im2col_at(i, dy, col, g, ch, stride);
+    for (int64_t i = 0; i < samples * ch * g.taps * g.in_positions; ++i)
+      cuda::im2col_at(i, dy, col, g, ch, stride);
   }
   void chunk_queued() { ++queued; }
 };
@@ -298,25 +300,25 @@ std::vector<int64_t> budgets(const Geometry& g) {
           1};                           // below one group: one group anyway
 }
 
-void check_plan(const GemmPlan& p, int64_t budget) {
-  const int64_t per_group = p.FgK * p.S;
-  EXPECT_GE(p.nb, 1);
-  EXPECT_GE(p.gb, 1);
-  EXPECT_LE(p.nb, p.N);
-  EXPECT_LE(p.gb, p.G);
-  EXPECT_TRUE(p.gb == p.G || p.nb == 1);
-  EXPECT_EQ(p.col_elems, p.nb * p.gb * per_group);
+void check_plan(const ColgemmPlan& p, int64_t budget) {
+  const int64_t per_group = p.group_rows * p.in_positions;
+  EXPECT_GE(p.samples_per_chunk, 1);
+  EXPECT_GE(p.groups_per_chunk, 1);
+  EXPECT_LE(p.samples_per_chunk, p.batch);
+  EXPECT_LE(p.groups_per_chunk, p.groups);
+  EXPECT_TRUE(p.groups_per_chunk == p.groups || p.samples_per_chunk == 1);
+  EXPECT_EQ(p.column_elems, p.samples_per_chunk * p.groups_per_chunk * per_group);
   if (per_group <= budget) {
-    EXPECT_LE(p.col_elems, budget);
+    EXPECT_LE(p.column_elems, budget);
   } else {
-    EXPECT_EQ(p.col_elems, per_group);  // the smallest unit, over budget
+    EXPECT_EQ(p.column_elems, per_group);  // the smallest unit, over budget
   }
   // As many as fit: one more sample (or group) would exceed the budget.
-  if (p.gb == p.G && p.nb < p.N) {
-    EXPECT_GT((p.nb + 1) * p.G * per_group, budget);
+  if (p.groups_per_chunk == p.groups && p.samples_per_chunk < p.batch) {
+    EXPECT_GT((p.samples_per_chunk + 1) * p.groups * per_group, budget);
   }
-  if (p.gb < p.G) {
-    EXPECT_GT((p.gb + 1) * per_group, budget);
+  if (p.groups_per_chunk < p.groups) {
+    EXPECT_GT((p.groups_per_chunk + 1) * per_group, budget);
   }
 }
 
@@ -330,30 +332,31 @@ TEST(GpuIndex, ChunkedGemmAlgorithmMatchesCpu) {
     cpu_backward(pr, ref_dx, ref_dw);
     for (int64_t budget : budgets(pr.g)) {
       SCOPED_TRACE(pr.desc + " budget=" + std::to_string(budget));
-      const GemmPlan p = cuda::plan_gemm(pr.g, budget);
+      const ColgemmPlan p = cuda::plan_colgemm(pr.g, budget);
       check_plan(p, budget);
-      group_chunks += p.gb < p.G;
-      sample_chunks += p.nb > 1;
-      std::vector<double> col(p.col_elems, kNaN);
+      group_chunks += p.groups_per_chunk < p.groups;
+      sample_chunks += p.samples_per_chunk > 1;
+      std::vector<double> col(p.column_elems, kNaN);
       std::vector<double> y(ref_y.size(), kNaN), dx(pr.x.size(), kNaN), dw(pr.w.size(), kNaN);
       HostOps ops;
       ops.add(pr.x); ops.add(pr.w); ops.add(pr.dy); ops.add(col);
       ops.add(y); ops.add(dx); ops.add(dw);
-      cuda::run_gemm_forward(p, pr.x.data(), pr.w.data(), y.data(), col.data(), RunOptions{},
+      cuda::run_colgemm_forward(p, pr.x.data(), pr.w.data(), y.data(), col.data(), RunOptions{},
                              ops);
       expect_close(y, ref_y, "forward");
-      const int64_t chunks = ((p.N + p.nb - 1) / p.nb) * ((p.G + p.gb - 1) / p.gb);
+      const int64_t chunks = ((p.batch + p.samples_per_chunk - 1) / p.samples_per_chunk) *
+                             ((p.groups + p.groups_per_chunk - 1) / p.groups_per_chunk);
       EXPECT_EQ(ops.col_calls, chunks);
-      cuda::run_gemm_backward(p, pr.dy.data(), pr.x.data(), pr.w.data(), dx.data(), dw.data(),
+      cuda::run_colgemm_backward(p, pr.dy.data(), pr.x.data(), pr.w.data(), dx.data(), dw.data(),
                               col.data(), RunOptions{}, ops);
       expect_close(dx, ref_dx, "data_grad");
       expect_close(dw, ref_dw, "weight_grad");
       // Each gradient alone.
       std::vector<double> dx_only(pr.x.size(), kNaN), dw_only(pr.w.size(), kNaN);
       ops.add(dx_only); ops.add(dw_only);
-      cuda::run_gemm_backward<double>(p, pr.dy.data(), pr.x.data(), pr.w.data(), dx_only.data(),
+      cuda::run_colgemm_backward<double>(p, pr.dy.data(), pr.x.data(), pr.w.data(), dx_only.data(),
                                       nullptr, col.data(), RunOptions{}, ops);
-      cuda::run_gemm_backward<double>(p, pr.dy.data(), pr.x.data(), pr.w.data(), nullptr,
+      cuda::run_colgemm_backward<double>(p, pr.dy.data(), pr.x.data(), pr.w.data(), nullptr,
                                       dw_only.data(), col.data(), RunOptions{}, ops);
       expect_close(dx_only, ref_dx, "data_grad alone");
       expect_close(dw_only, ref_dw, "weight_grad alone");
@@ -377,21 +380,21 @@ TEST(GpuIndex, InterruptStopsBetweenChunks) {
   std::mt19937_64 rng(7);
   Problem pr = random_problem(rng);
   while (pr.g.batch < 2) pr = random_problem(rng);
-  const GemmPlan p = cuda::plan_gemm(pr.g, 1);  // one sample and one group per chunk
-  std::vector<double> col(p.col_elems), y(pr.dy.size()), dx(pr.x.size()), dw(pr.w.size());
+  const ColgemmPlan p = cuda::plan_colgemm(pr.g, 1);  // one sample and one group per chunk
+  std::vector<double> col(p.column_elems), y(pr.dy.size()), dx(pr.x.size()), dw(pr.w.size());
   HostOps ops;
   ops.add(pr.x); ops.add(pr.w); ops.add(pr.dy); ops.add(col); ops.add(y); ops.add(dx);
   ops.add(dw);
   int asked = 0;
   RunOptions opts;
   opts.interrupted = [&] { return ++asked == 2; };
-  EXPECT_THROW(cuda::run_gemm_forward(p, pr.x.data(), pr.w.data(), y.data(), col.data(), opts,
+  EXPECT_THROW(cuda::run_colgemm_forward(p, pr.x.data(), pr.w.data(), y.data(), col.data(), opts,
                                       ops),
                Interrupted);
   EXPECT_EQ(ops.col_calls, 1);  // the first chunk ran, the second did not start
   EXPECT_EQ(ops.queued, 1);
   asked = 0;
-  EXPECT_THROW(cuda::run_gemm_backward(p, pr.dy.data(), pr.x.data(), pr.w.data(), dx.data(),
+  EXPECT_THROW(cuda::run_colgemm_backward(p, pr.dy.data(), pr.x.data(), pr.w.data(), dx.data(),
                                        dw.data(), col.data(), opts, ops),
                Interrupted);
   EXPECT_EQ(ops.col_calls, 2);

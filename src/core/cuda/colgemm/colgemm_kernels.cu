@@ -1,9 +1,9 @@
 // col2im / im2col kernels of the cudnn_off path: one thread per destination element,
-// gathering with the index math of gemm_index.h (no atomics: deterministic).
-#include "core/cuda/gemm_kernels.h"
+// gathering with the index math of colgemm_index.h (no atomics: deterministic).
+#include "core/cuda/colgemm/colgemm_kernels.h"
 
-#include "core/cuda/cuda_check.h"
-#include "core/cuda/launch.cuh"
+#include "core/cuda/runtime/runtime_launch.cuh"
+#include "core/cuda/runtime/runtime_status.h"
 
 namespace deconv {
 namespace cuda {
@@ -27,16 +27,18 @@ __global__ void im2col_kernel(const T* __restrict__ dy, T* __restrict__ col, Col
 }  // namespace
 
 template <typename T>
-void col2im(const T* col, T* y, const ColGeom& g, int64_t nb, int64_t ch, int64_t sample_stride) {
-  const int64_t total = nb * ch * g.So;
+void col2im(const T* col, T* y, const ColGeom& g, int64_t samples, int64_t ch,
+            int64_t sample_stride) {
+  const int64_t total = samples * ch * g.out_positions;
   if (total <= 0) return;
   col2im_kernel<T><<<blocks_for(total), kThreads>>>(col, y, g, total, ch, sample_stride);
   check_launch("col2im_kernel");
 }
 
 template <typename T>
-void im2col(const T* dy, T* col, const ColGeom& g, int64_t nb, int64_t ch, int64_t sample_stride) {
-  const int64_t total = nb * ch * g.K * g.S;
+void im2col(const T* dy, T* col, const ColGeom& g, int64_t samples, int64_t ch,
+            int64_t sample_stride) {
+  const int64_t total = samples * ch * g.taps * g.in_positions;
   if (total <= 0) return;
   im2col_kernel<T><<<blocks_for(total), kThreads>>>(dy, col, g, total, ch, sample_stride);
   check_launch("im2col_kernel");

@@ -5,7 +5,7 @@
 // channels-last tensors and handles the bias.
 #pragma once
 
-#include "core/cuda/gpu_context.h"
+#include "core/cuda/runtime/runtime_context.h"
 #include "core/run_options.h"
 #include "core/shape.h"
 

@@ -1,16 +1,17 @@
-// The GPU entry points of deconv_cuda.h: device choice, host <-> device copies, the
+// The GPU entry points of cuda_entry_points.h: device choice, host <-> device copies, the
 // channels-last <-> channels-first transposes, the bias, and the choice between the
 // cuDNN path and the cudnn_off path (deconv's own kernels).
 #include <algorithm>
 #include <vector>
 
-#include "core/cuda/cuda_check.h"
-#include "core/cuda/deconv_cuda.h"
-#include "core/cuda/deconv_cudnn.h"
-#include "core/cuda/deconv_gemm_gpu.h"
-#include "core/cuda/device_buffer.h"
-#include "core/cuda/gpu_context.h"
-#include "core/cuda/gpu_kernels.h"
+#include "core/cuda/colgemm/colgemm_deconv.h"
+#include "core/cuda/cuda_elementwise.h"
+#include "core/cuda/cuda_entry_points.h"
+#include "core/cuda/cudnn/cudnn_deconv.h"
+#include "core/cuda/runtime/runtime_context.h"
+#include "core/cuda/runtime/runtime_device_buffer.h"
+#include "core/cuda/runtime/runtime_device_info.h"
+#include "core/cuda/runtime/runtime_status.h"
 #include "core/error.h"
 
 namespace deconv {
@@ -63,18 +64,6 @@ DeviceBuffer upload(const T* host, int64_t n) {
 template <typename T>
 void download(const DeviceBuffer& b, T* host, int64_t n) {
   if (host && n) check(cudaMemcpy(host, b.get(), n * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
-}
-
-// Frees device memory on the device it came from.
-std::shared_ptr<void> owned_on(int device, void* p) {
-  return std::shared_ptr<void>(p, [device](void* q) {
-    if (!q) return;
-    int previous = 0;
-    const bool restore = cudaGetDevice(&previous) == cudaSuccess;
-    cudaSetDevice(device);
-    cudaFree(q);
-    if (restore) cudaSetDevice(previous);
-  });
 }
 
 class Event {
@@ -148,7 +137,7 @@ void forward_on_device(int device, const Geometry& g, const T* data, const T* we
   const T* w = first_view(g, weight, g.channels, K, Fg, ws);
   T* y = first_target(g, out, g.batch * g.num_filter * g.out_size(), ys);
   if (g.cudnn_off) {
-    gemm_forward(ctx, cf, x, w, y, opts);
+    colgemm_forward(ctx, cf, x, w, y, opts);
   } else {
     cudnn_forward(ctx, cf, x, w, y, opts);
   }
@@ -172,7 +161,7 @@ void backward_on_device(int device, const Geometry& g, const T* out_grad, const 
   T* dx = first_target(g, data_grad, g.batch * g.channels * g.in_size(), dxs);
   T* dw = first_target(g, weight_grad, g.channels * Fg * K, dws);
   if (g.cudnn_off) {
-    gemm_backward(ctx, cf, dy, x, w, dx, dw, opts);
+    colgemm_backward(ctx, cf, dy, x, w, dx, dw, opts);
   } else {
     cudnn_backward(ctx, cf, dy, x, w, dx, dw, opts);
   }
@@ -217,67 +206,16 @@ void backward(int device, const Geometry& g, const T* out_grad, const T* data, c
   throw_if_interrupted(opts);
 }
 
-// ---- arrays that stay on the device -----------------------------------------------------
-
-DeviceArray device_alloc(int device, int64_t size, bool f32) {
-  DeviceGuard guard(device);
-  DeviceArray a;
-  a.device = device;
-  a.f32 = f32;
-  a.size = size;
-  void* p = nullptr;
-  const size_t bytes = static_cast<size_t>(size) * (f32 ? sizeof(float) : sizeof(double));
-  if (bytes) check(cudaMalloc(&p, bytes), "cudaMalloc");
-  a.mem = owned_on(device, p);
-  return a;
-}
-
-DeviceArray device_upload(int device, const double* host, int64_t size, bool f32) {
-  DeviceArray a = device_alloc(device, size, f32);
-  if (!size) return a;
-  DeviceGuard guard(device);
-  if (f32) {
-    std::vector<float> narrow(host, host + size);
-    check(cudaMemcpy(a.mem.get(), narrow.data(), size * sizeof(float), cudaMemcpyHostToDevice),
-          "cudaMemcpy");
-  } else {
-    check(cudaMemcpy(a.mem.get(), host, size * sizeof(double), cudaMemcpyHostToDevice),
-          "cudaMemcpy");
-  }
-  return a;
-}
-
-void device_download(const DeviceArray& a, double* host) {
-  if (!a.size) return;
-  DeviceGuard guard(a.device);
-  if (a.f32) {
-    std::vector<float> narrow(static_cast<size_t>(a.size));
-    check(cudaMemcpy(narrow.data(), a.mem.get(), a.size * sizeof(float), cudaMemcpyDeviceToHost),
-          "cudaMemcpy");
-    std::copy(narrow.begin(), narrow.end(), host);
-  } else {
-    check(cudaMemcpy(host, a.mem.get(), a.size * sizeof(double), cudaMemcpyDeviceToHost),
-          "cudaMemcpy");
-  }
-}
-
-void device_accumulate(const DeviceArray& acc, const DeviceArray& x) {
-  if (acc.size != x.size || acc.f32 != x.f32 || acc.device != x.device) {
-    throw ShapeError("grad", "cannot add device arrays of different sizes, types or devices");
-  }
-  DeviceGuard guard(acc.device);
-  if (acc.f32) {
-    accumulate(acc.data<float>(), x.data<float>(), acc.size);
-  } else {
-    accumulate(acc.data<double>(), x.data<double>(), acc.size);
-  }
-}
-
 double benchmark_ms(int device, const Geometry& g, bool f32, bool with_bias, bool backward_pass,
                     int reps) {
   require_device(device);
   return f32 ? benchmark_as<float>(device, g, with_bias, backward_pass, reps)
              : benchmark_as<double>(device, g, with_bias, backward_pass, reps);
+}
+
+void release_resources() {
+  clear_algorithm_cache();
+  release_gpu_contexts();
 }
 
 DECONV_CUDA_INSTANTIATE_ENTRY_POINTS(float)

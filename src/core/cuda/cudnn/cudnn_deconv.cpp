@@ -1,4 +1,4 @@
-// The cuDNN path (see deconv_cudnn.h): descriptors, the algorithm choice per
+// The cuDNN path (see cudnn_deconv.h): descriptors, the algorithm choice per
 // cudnn_tune with its cache, and the asymmetric-padding window.
 //
 // In cuDNN's terms the deconvolution's output is the convolution's input ("big", N x F
@@ -7,7 +7,7 @@
 // dilation. cuDNN needs X = s*(in-1) + d*(k-1) + 1 - 2p + a with a < s in every
 // dimension; where a target.shape gives a >= s (stride 1 with an odd total pad), that
 // dimension is computed without padding and cropped (see Window).
-#include "core/cuda/deconv_cudnn.h"
+#include "core/cuda/cudnn/cudnn_deconv.h"
 
 #include <algorithm>
 #include <climits>
@@ -18,9 +18,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "core/cuda/cuda_check.h"
-#include "core/cuda/device_buffer.h"
-#include "core/cuda/gpu_kernels.h"
+#include "core/cuda/cuda_elementwise.h"
+#include "core/cuda/runtime/runtime_device_buffer.h"
+#include "core/cuda/runtime/runtime_status.h"
 #include "core/error.h"
 
 namespace deconv {

@@ -1,4 +1,4 @@
-// Element-wise CUDA kernels shared by the GPU paths (implemented in gpu_kernels.cu).
+// Element-wise CUDA kernels shared by the GPU paths (implemented in cuda_elementwise.cu).
 // Every function launches on the current device's default stream and checks the launch.
 // Tensors are dense row-major; spatial boxes are (d, h, w) as in Geometry.
 #pragma once

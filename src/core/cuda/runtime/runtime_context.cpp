@@ -1,10 +1,10 @@
 // Per-device cuDNN and cuBLAS handles, created once and reused by every call.
-#include "core/cuda/gpu_context.h"
+#include "core/cuda/runtime/runtime_context.h"
 
 #include <map>
 #include <mutex>
 
-#include "core/cuda/cuda_check.h"
+#include "core/cuda/runtime/runtime_status.h"
 
 namespace deconv {
 namespace cuda {

@@ -1,12 +1,13 @@
-// What the CUDA build reports about itself and the machine, the status-to-error
-// conversions, and the device check every GPU call starts with.
+// What the CUDA build reports about itself and the machine, the device check every GPU
+// call starts with (runtime_device_info.h).
+#include "core/cuda/runtime/runtime_device_info.h"
+
 #include <cstdio>
 #include <string>
 
-#include "core/cuda/cuda_check.h"
-#include "core/cuda/deconv_cuda.h"
-#include "core/cuda/deconv_cudnn.h"
-#include "core/cuda/gpu_context.h"
+#include <cuda_runtime_api.h>
+#include <cudnn.h>
+
 #include "core/error.h"
 
 namespace deconv {
@@ -37,21 +38,6 @@ int probe_devices(cudaError_t* status) {
 }
 
 }  // namespace
-
-[[noreturn]] void throw_cuda(cudaError_t status, const char* what) {
-  cudaGetLastError();  // clear a non-sticky error so the next call starts clean
-  throw DeviceError("ctx", std::string(what) + " failed: " + cudaGetErrorName(status) + " (" +
-                               cudaGetErrorString(status) + ")");
-}
-
-[[noreturn]] void throw_cublas(cublasStatus_t status, const char* what) {
-  throw DeviceError("ctx", std::string(what) + " failed: " + cublasGetStatusName(status) + " (" +
-                               cublasGetStatusString(status) + ")");
-}
-
-[[noreturn]] void throw_cudnn(cudnnStatus_t status, const char* what) {
-  throw DeviceError("ctx", std::string(what) + " failed: " + cudnnGetErrorString(status));
-}
 
 bool compiled_with_cuda() { return true; }
 
@@ -101,11 +87,6 @@ void require_device(int device) {
                                       std::to_string(n) + " CUDA device" + (n > 1 ? "s" : "") +
                                       " found, numbered from 0");
   }
-}
-
-void release_resources() {
-  clear_algorithm_cache();
-  release_gpu_contexts();
 }
 
 }  // namespace cuda

@@ -1,9 +1,9 @@
-// Element-wise kernels shared by the GPU paths (declared in gpu_kernels.h). 64-bit
+// Element-wise kernels shared by the GPU paths (declared in cuda_elementwise.h). 64-bit
 // indices, grid-stride loops, default stream; every launch is checked.
-#include "core/cuda/gpu_kernels.h"
+#include "core/cuda/cuda_elementwise.h"
 
-#include "core/cuda/cuda_check.h"
-#include "core/cuda/launch.cuh"
+#include "core/cuda/runtime/runtime_launch.cuh"
+#include "core/cuda/runtime/runtime_status.h"
 
 namespace deconv {
 namespace cuda {

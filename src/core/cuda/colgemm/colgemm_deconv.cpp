@@ -1,13 +1,13 @@
-// The cudnn_off GPU path: gemm_plan.h's chunked algorithm run with cuBLAS strided-batched
+// The cudnn_off GPU path: colgemm_plan.h's chunked algorithm run with cuBLAS strided-batched
 // GEMMs (default stream, host pointer mode, alpha = 1) and the column kernels of
-// gemm_kernels.cu. The column buffer is allocated once per call (RAII: freed on errors
+// colgemm_kernels.cu. The column buffer is allocated once per call (RAII: freed on errors
 // and interrupts too).
-#include "core/cuda/deconv_gemm_gpu.h"
+#include "core/cuda/colgemm/colgemm_deconv.h"
 
-#include "core/cuda/cuda_check.h"
-#include "core/cuda/device_buffer.h"
-#include "core/cuda/gemm_kernels.h"
-#include "core/cuda/gemm_plan.h"
+#include "core/cuda/colgemm/colgemm_kernels.h"
+#include "core/cuda/colgemm/colgemm_plan.h"
+#include "core/cuda/runtime/runtime_device_buffer.h"
+#include "core/cuda/runtime/runtime_status.h"
 
 namespace deconv {
 namespace cuda {
@@ -58,7 +58,7 @@ class ChunkPacer {
   int next_ = 0;
 };
 
-// The operations gemm_plan.h's algorithm needs, on the GPU.
+// The operations colgemm_plan.h's algorithm needs, on the GPU.
 template <typename T>
 struct CudaOps {
   cublasHandle_t handle;
@@ -77,11 +77,11 @@ struct CudaOps {
                                static_cast<int>(batch)),
           sizeof(T) == 4 ? "cublasSgemmStridedBatched" : "cublasDgemmStridedBatched");
   }
-  void col2im(const T* col, T* y, const ColGeom& g, int64_t nb, int64_t ch, int64_t stride) {
-    cuda::col2im(col, y, g, nb, ch, stride);
+  void col2im(const T* col, T* y, const ColGeom& g, int64_t samples, int64_t ch, int64_t stride) {
+    cuda::col2im(col, y, g, samples, ch, stride);
   }
-  void im2col(const T* dy, T* col, const ColGeom& g, int64_t nb, int64_t ch, int64_t stride) {
-    cuda::im2col(dy, col, g, nb, ch, stride);
+  void im2col(const T* dy, T* col, const ColGeom& g, int64_t samples, int64_t ch, int64_t stride) {
+    cuda::im2col(dy, col, g, samples, ch, stride);
   }
   void chunk_queued() { pacer.chunk_queued(); }
 };
@@ -95,40 +95,41 @@ void prepare_handle(GpuContext& ctx) {
 }  // namespace
 
 template <typename T>
-void gemm_forward(GpuContext& ctx, const Geometry& g, const T* data, const T* weight, T* out,
-                  const RunOptions& opts) {
-  const GemmPlan p = plan_gemm(g, workspace_elems<T>(g));
-  if (p.N <= 0) return;
-  check_gemm_sizes(p);
+void colgemm_forward(GpuContext& ctx, const Geometry& g, const T* data, const T* weight, T* out,
+                     const RunOptions& opts) {
+  const ColgemmPlan p = plan_colgemm(g, workspace_elems<T>(g));
+  if (p.batch <= 0) return;
+  check_colgemm_sizes(p);
   prepare_handle(ctx);
-  DeviceBuffer col = device_buffer<T>(p.col_elems);
+  DeviceBuffer col = device_buffer<T>(p.column_elems);
   CudaOps<T> ops{ctx.cublas, {}};
-  run_gemm_forward(p, data, weight, out, col.as<T>(), opts, ops);
+  run_colgemm_forward(p, data, weight, out, col.as<T>(), opts, ops);
 }
 
 template <typename T>
-void gemm_backward(GpuContext& ctx, const Geometry& g, const T* out_grad, const T* data,
-                   const T* weight, T* data_grad, T* weight_grad, const RunOptions& opts) {
+void colgemm_backward(GpuContext& ctx, const Geometry& g, const T* out_grad, const T* data,
+                      const T* weight, T* data_grad, T* weight_grad, const RunOptions& opts) {
   if (!data_grad && !weight_grad) return;
-  const GemmPlan p = plan_gemm(g, workspace_elems<T>(g));
-  if (p.N <= 0) {  // no samples: the weight gradient is zero
+  const ColgemmPlan p = plan_colgemm(g, workspace_elems<T>(g));
+  if (p.batch <= 0) {  // no samples: the weight gradient is zero
     if (weight_grad)
-      check(cudaMemset(weight_grad, 0, static_cast<size_t>(p.C * p.FgK) * sizeof(T)),
+      check(cudaMemset(weight_grad, 0,
+                       static_cast<size_t>(p.channels * p.group_rows) * sizeof(T)),
             "cudaMemset");
     return;
   }
-  check_gemm_sizes(p);
+  check_colgemm_sizes(p);
   prepare_handle(ctx);
-  DeviceBuffer col = device_buffer<T>(p.col_elems);
+  DeviceBuffer col = device_buffer<T>(p.column_elems);
   CudaOps<T> ops{ctx.cublas, {}};
-  run_gemm_backward(p, out_grad, data, weight, data_grad, weight_grad, col.as<T>(), opts, ops);
+  run_colgemm_backward(p, out_grad, data, weight, data_grad, weight_grad, col.as<T>(), opts, ops);
 }
 
-#define DECONV_INSTANTIATE(T)                                                                \
-  template void gemm_forward<T>(GpuContext&, const Geometry&, const T*, const T*, T*,       \
-                                const RunOptions&);                                          \
-  template void gemm_backward<T>(GpuContext&, const Geometry&, const T*, const T*, const T*, \
-                                 T*, T*, const RunOptions&);
+#define DECONV_INSTANTIATE(T)                                                                   \
+  template void colgemm_forward<T>(GpuContext&, const Geometry&, const T*, const T*, T*,       \
+                                   const RunOptions&);                                          \
+  template void colgemm_backward<T>(GpuContext&, const Geometry&, const T*, const T*, const T*, \
+                                    T*, T*, const RunOptions&);
 DECONV_INSTANTIATE(float)
 DECONV_INSTANTIATE(double)
 #undef DECONV_INSTANTIATE

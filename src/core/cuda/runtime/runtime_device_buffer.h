@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "core/cuda/cuda_check.h"
+#include "core/cuda/runtime/runtime_status.h"
 
 namespace deconv {
 namespace cuda {

@@ -24,9 +24,9 @@ namespace cuda {
 // The geometry the element functions need, as plain values (passed to kernels by value).
 struct ColGeom {
   int64_t in[3], out[3], kernel[3], stride[3], dilate[3], pad[3];
-  int64_t S;   // input positions per plane: in[0] * in[1] * in[2]
-  int64_t So;  // output positions per plane
-  int64_t K;   // kernel taps
+  int64_t in_positions;   // input positions per plane: in[0] * in[1] * in[2] (S below)
+  int64_t out_positions;  // output positions per plane (So)
+  int64_t taps;           // kernel taps (K)
 };
 
 inline ColGeom make_col_geom(const Geometry& g) {
@@ -39,9 +39,9 @@ inline ColGeom make_col_geom(const Geometry& g) {
     c.dilate[k] = g.dilate[k];
     c.pad[k] = g.pad[k];
   }
-  c.S = g.in_size();
-  c.So = g.out_size();
-  c.K = g.kernel_size();
+  c.in_positions = g.in_size();
+  c.out_positions = g.out_size();
+  c.taps = g.kernel_size();
   return c;
 }
 
@@ -68,7 +68,7 @@ DECONV_HD inline T col2im_element(const T* col, const ColGeom& g, int64_t o) {
       if (vh % g.stride[1] != 0) continue;
       const int64_t ih = vh / g.stride[1];
       if (ih >= g.in[1]) continue;
-      const T* row = col + ((kd * g.kernel[1] + kh) * g.kernel[2]) * g.S +
+      const T* row = col + ((kd * g.kernel[1] + kh) * g.kernel[2]) * g.in_positions +
                      (id * g.in[1] + ih) * g.in[2];
       for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
         const int64_t vw = ow + g.pad[2] - kw * g.dilate[2];
@@ -76,7 +76,7 @@ DECONV_HD inline T col2im_element(const T* col, const ColGeom& g, int64_t o) {
         if (vw % g.stride[2] != 0) continue;
         const int64_t iw = vw / g.stride[2];
         if (iw >= g.in[2]) continue;
-        acc += row[kw * g.S + iw];
+        acc += row[kw * g.in_positions + iw];
       }
     }
   }
@@ -87,8 +87,8 @@ DECONV_HD inline T col2im_element(const T* col, const ColGeom& g, int64_t o) {
 // the output position tap t of input position s lands on, or 0 outside the output.
 template <typename T>
 DECONV_HD inline T im2col_element(const T* dy, const ColGeom& g, int64_t r) {
-  const int64_t t = r / g.S;
-  const int64_t s = r - t * g.S;
+  const int64_t t = r / g.in_positions;
+  const int64_t s = r - t * g.in_positions;
   const int64_t iw = s % g.in[2];
   int64_t q = s / g.in[2];
   const int64_t ih = q % g.in[1];
@@ -105,32 +105,33 @@ DECONV_HD inline T im2col_element(const T* dy, const ColGeom& g, int64_t r) {
   return dy[(od * g.out[1] + oh) * g.out[2] + ow];
 }
 
-// ---- One chunk: `nb` samples by `ch` consecutive channels ---------------------------------
-// The chunk's columns are planes (n, c) for n < nb, c < ch at col + (n*ch + c) * K*S; the
+// ---- One chunk: `samples` samples by `ch` consecutive channels ---------------------------------
+// The chunk's columns are planes (n, c) for n < samples, c < ch at col + (n*ch + c) * K*S; the
 // tensor side (y or dy, already offset to the chunk's first plane) has plane (n, c) at
 // n * sample_stride + c * So.
 
-// Element `idx` < nb*ch*So of the chunk's output: y[...] = its col2im gather.
+// Element `idx` < samples*ch*So of the chunk's output: y[...] = its col2im gather.
 template <typename T>
 DECONV_HD inline void col2im_at(int64_t idx, const T* col, T* y, const ColGeom& g, int64_t ch,
                                 int64_t sample_stride) {
-  const int64_t o = idx % g.So;
-  const int64_t plane = idx / g.So;
+  const int64_t o = idx % g.out_positions;
+  const int64_t plane = idx / g.out_positions;
   const int64_t c = plane % ch;
   const int64_t n = plane / ch;
-  y[n * sample_stride + c * g.So + o] = col2im_element(col + plane * g.K * g.S, g, o);
+  y[n * sample_stride + c * g.out_positions + o] =
+      col2im_element(col + plane * g.taps * g.in_positions, g, o);
 }
 
-// Element `idx` < nb*ch*K*S of the chunk's columns: col[idx] = its im2col value.
+// Element `idx` < samples*ch*K*S of the chunk's columns: col[idx] = its im2col value.
 template <typename T>
 DECONV_HD inline void im2col_at(int64_t idx, const T* dy, T* col, const ColGeom& g, int64_t ch,
                                 int64_t sample_stride) {
-  const int64_t ks = g.K * g.S;
+  const int64_t ks = g.taps * g.in_positions;
   const int64_t r = idx % ks;
   const int64_t plane = idx / ks;
   const int64_t c = plane % ch;
   const int64_t n = plane / ch;
-  col[idx] = im2col_element(dy + n * sample_stride + c * g.So, g, r);
+  col[idx] = im2col_element(dy + n * sample_stride + c * g.out_positions, g, r);
 }
 
 }  // namespace cuda
