@@ -149,16 +149,22 @@ case $inst_cuda in
 esac
 
 # ---- C++ --------------------------------------------------------------------------
-# junit_counts FILE: "passed failed skipped" from ctest's JUnit report. Its <testsuite>
-# element counts tests, failures and skipped ones (disabled tests among the skipped).
+# junit_counts FILE: "passed failed skipped" from ctest's JUnit report, whose
+# <testsuite> element (its attributes one a line) counts all tests, the failed, the
+# skipped and, apart, the disabled ones; disabled tests count as skipped here.
 junit_counts() {
-  local head t f s
-  head=$(grep -m 1 -o '<testsuite [^>]*>' "$1") || return 1
-  t=$(sed -n 's/.* tests="\([0-9]*\)".*/\1/p' <<< "$head")
-  f=$(sed -n 's/.* failures="\([0-9]*\)".*/\1/p' <<< "$head")
-  s=$(sed -n 's/.* skipped="\([0-9]*\)".*/\1/p' <<< "$head")
-  [[ -n $t && -n $f ]] || return 1
-  echo "$((t - f - ${s:-0})) $f ${s:-0}"
+  local head n t=-1 f=-1 s=0 d=0
+  [[ -f $1 ]] || return 1
+  head=$(tr '\n\t' '  ' < "$1" | grep -o '<testsuite [^>]*>') || return 1
+  for n in tests failures skipped disabled; do
+    [[ $head =~ [[:space:]]$n=\"([0-9]+)\" ]] || continue
+    case $n in
+      tests) t=${BASH_REMATCH[1]} ;; failures) f=${BASH_REMATCH[1]} ;;
+      skipped) s=${BASH_REMATCH[1]} ;; disabled) d=${BASH_REMATCH[1]} ;;
+    esac
+  done
+  ((t >= 0 && f >= 0)) || return 1
+  echo "$((t - f - s - d)) $f $((s + d))"
 }
 
 # cxx_tests LABEL DIR CMAKE_ARGS...: configures, builds (incrementally: DIR is kept) and
