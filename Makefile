@@ -6,13 +6,14 @@
 #   make install  build and install the package (R CMD INSTALL; runs ./configure, which
 #                 adds GPU support when it finds CUDA and cuDNN; DECONV_CUDA=0 turns it off)
 #   make demo     upsample the R logo 2x and 4x into $(DEMO_DIR)
-#   make test     R tests + C++ (GoogleTest) tests, of the CUDA and the CPU-only builds when
-#                 CUDA is found; last line "N passed, N failed, N skipped"
+#   make test     the include check, R tests + C++ (GoogleTest) tests, of the CUDA and the
+#                 CPU-only builds when CUDA is found; last line "N passed, N failed,
+#                 N skipped". Incremental: only what changed is rebuilt
 #   make check    R CMD build + R CMD check --as-cran --no-manual
 #   make sanitize the C++ (GoogleTest) suites built with ASan + UBSan in
 #                 $(BUILD)/gtest-sanitize and run by ctest; fails on any test failure or
-#                 sanitizer report (SANITIZE_ALL=1: the kernel suites on every GEMM backend
-#                 too, about twice as long)
+#                 sanitizer report (the kernel suites on the BLAS GEMM; SANITIZE_ALL=1: on
+#                 every GEMM backend, about twice as long)
 #   make fuzz     the libFuzzer targets of tests/fuzz built with clang (ASan + UBSan) in
 #                 $(BUILD)/fuzz, each run for a fixed count: fuzz_params 1,000,000 runs,
 #                 fuzz_attrs 1,000,000, fuzz_kernel 100,000 (FUZZ_*_RUNS, FUZZ_MAX_TIME,
@@ -21,12 +22,12 @@
 #                 on any finding
 #   make valgrind an R workload (tools/valgrind_workload.R) under valgrind's memcheck:
 #                 fails on any error or definitely lost block
-#   make bench    run inst/bench/bench.R, if present
+#   make bench    run inst/bench/bench.R (the CPU benchmark)
 #   make bench-gpu  run inst/bench/bench_gpu.R (needs a CUDA build and a GPU)
 #   make gpu-check  tools/gpu_check.sh: the C++ GPU suite and benchmark of the core built
 #                 with CUDA, no R needed, summary in $(BUILD)/gpu-check-out/summary.md
 #                 (GPU_CHECK_SCALE scales the random cases; see docs/gpu-check.md)
-#   make clean    remove build outputs
+#   make clean    remove build outputs ($(BUILD), objects and .d files, src/Makevars)
 #
 # Variables: DOCS=1 regenerates man/ and NAMESPACE with roxygen2 before installing
 # (the committed ones are the source of truth); VERBOSE=1 shows the compiler output
@@ -45,9 +46,9 @@ DEMO_DIR ?= $(BUILD)/demo
 DOCS     ?= 0
 VERBOSE  ?= 0
 RSCRIPT  ?= Rscript
-# --preclean: the package's Makevars does not track header dependencies, so every
-# install rebuilds all objects.
-INSTALL_FLAGS ?= --preclean
+# src/Makevars tracks header dependencies (.d files) and its own settings, so a plain
+# R CMD INSTALL rebuilds only what changed; INSTALL_FLAGS=--preclean rebuilds everything.
+INSTALL_FLAGS ?=
 
 export DEBIAN_FRONTEND := noninteractive
 
@@ -121,7 +122,7 @@ define install_package
 	if [ ! -w "$$lib" ]; then \
 	  $(RSCRIPT) -e 'd <- Sys.getenv("R_LIBS_USER"); dir.create(d, recursive = TRUE, showWarnings = FALSE); cat(d)' >/dev/null; \
 	fi
-	@mkdir -p $(BUILD); echo "R CMD INSTALL $(INSTALL_FLAGS) . (log: $(BUILD)/install.log)"
+	@mkdir -p $(BUILD); echo "R CMD INSTALL $(strip $(INSTALL_FLAGS) .) (log: $(BUILD)/install.log)"
 	@if [ "$(VERBOSE)" = 1 ]; then \
 	  MAKEFLAGS=-j$(JOBS) R CMD INSTALL $(INSTALL_FLAGS) . 2>&1 | tee $(BUILD)/install.log; \
 	elif MAKEFLAGS=-j$(JOBS) R CMD INSTALL $(INSTALL_FLAGS) . >$(BUILD)/install.log 2>&1; then \
@@ -156,13 +157,13 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_
            OMP_WAIT_POLICY=passive
 SANITIZE_DIR ?= $(BUILD)/gtest-sanitize
 SANITIZE_ALL ?= 0
-# By default the kernel suites run once, on the GEMM the process picks itself, and
-# test_gemm checks every backend's GEMM directly; their copies per backend
-# (eigen_gemm.*, blas_gemm.*, avx512_gemm.*) would double the time under ASan.
+# By default the kernel suites run on one GEMM backend (blas_gemm.*), and test_gemm
+# checks every backend's GEMM directly; the other backends' registrations (eigen_gemm.*,
+# avx512_gemm.*) would double the time under ASan.
 # The interrupt tests' one-big-chunk layers are timing tests sized for optimized code:
 # under ASan at -O1 each takes minutes, so they run only in the normal build (the
 # phase path's interrupt test is sized the same way).
-SANITIZE_EXCLUDE := -E '^($(if $(filter 1,$(SANITIZE_ALL)),,(eigen|blas|avx512)_gemm\.|)Interrupts\.(OneBigChunk|PhasePath))'
+SANITIZE_EXCLUDE := -E '^($(if $(filter 1,$(SANITIZE_ALL)),,(eigen|avx512)_gemm\.|)Interrupts\.(OneBigChunk|PhasePath))'
 
 FUZZ_DIR ?= $(BUILD)/fuzz
 FUZZ_TARGETS := fuzz_params fuzz_attrs fuzz_kernel
@@ -215,8 +216,7 @@ check: deps-check docs
 	  R CMD check --as-cran --no-manual $(TARBALL)
 
 bench: install
-	@if [ -f inst/bench/bench.R ]; then $(RSCRIPT) inst/bench/bench.R; \
-	else echo "bench: inst/bench/bench.R does not exist yet; nothing to run"; fi
+	$(RSCRIPT) inst/bench/bench.R
 
 bench-gpu: install
 	$(RSCRIPT) inst/bench/bench_gpu.R

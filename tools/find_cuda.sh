@@ -1,9 +1,11 @@
 #!/bin/sh
-# Finds CUDA and cuDNN for deconv's GPU build. POSIX sh, sourced (not run) by ./configure
-# and by tools/run_tests.sh, so both decide the same way. It is part of the package
-# sources (.Rbuildignore keeps it), since configure needs it in a source tarball.
+# Finds CUDA and cuDNN for deconv's GPU build: the one detection. POSIX sh, sourced by
+# ./configure and tools/run_tests.sh, and run by tests/gtest/CMakeLists.txt, so all three
+# decide the same way. It is part of the package sources (.Rbuildignore keeps it), since
+# configure needs it in a source tarball.
 #
 #   . tools/find_cuda.sh; deconv_find_cuda
+#   sh tools/find_cuda.sh --print      (CMake: prints NAME=value lines, see the end)
 #
 # CUDA: $CUDA_HOME/bin/nvcc when CUDA_HOME is set (then only there), else nvcc on PATH,
 # else /usr/local/cuda/bin/nvcc. The CUDA root (the folder above bin/) must have
@@ -17,10 +19,8 @@
 # DECONV_CUDA_LIBDIRS (the folders of libcudart/libcublas, each once), DECONV_CUDNN_INCDIR,
 # DECONV_CUDNN_LIBDIR, DECONV_CUDNN_VERSION ("9.19.0").
 #
-# deconv_cuda_sources prints the objects of the CUDA sources, relative to src/
-# ("core/cuda/x.o core/cuda/runtime/y.o ..."): every .cpp under src/core/cuda (subfolders
-# included) except cuda_stubs.cpp, and every .cu;
-# nothing when there are none. Run from the package root.
+# deconv_cuda_mode VALUE sets DECONV_CUDA_MODE to 0, 1 or auto from DECONV_CUDA's
+# spellings (0/no/false/off, 1/yes/true/on, auto or empty), or returns 1 for others.
 #
 # deconv_cuda_archs sets DECONV_CUDA_ARCH_LIST ("80 90"; from DECONV_CUDA_ARCHS, numbers
 # separated by spaces or commas), DECONV_GENCODE (nvcc -gencode flags: code for each,
@@ -142,15 +142,14 @@ deconv_find_cuda() {
   return 0
 }
 
-deconv_cuda_sources() {
-  _objs=""
-  for _f in $(find src/core/cuda -type f \( -name '*.cpp' -o -name '*.cu' \) | LC_ALL=C sort); do
-    [ -f "$_f" ] || continue
-    case $_f in */cuda_stubs.cpp) continue ;; esac
-    _o=${_f#src/}
-    _objs="$_objs ${_o%.*}.o"
-  done
-  echo "${_objs# }"
+deconv_cuda_mode() {
+  case $1 in
+    0|no|false|off|FALSE|OFF) DECONV_CUDA_MODE=0 ;;
+    1|yes|true|on|TRUE|ON) DECONV_CUDA_MODE=1 ;;
+    auto|"") DECONV_CUDA_MODE=auto ;;
+    *) return 1 ;;
+  esac
+  return 0
 }
 
 deconv_cuda_archs() {
@@ -174,3 +173,20 @@ deconv_cuda_archs() {
   DECONV_CUDA_ARCH_DESC="$DECONV_CUDA_ARCH_DESC + PTX"
   return 0
 }
+
+# Run as a command with --print (CMake reads this): the search's results as NAME=value
+# lines, DECONV_CUDA_FOUND first; when found, the architectures of DECONV_CUDA_ARCHS too
+# (DECONV_CUDA_ARCH_LIST, or DECONV_CUDA_FOUND=no with DECONV_CUDA_WHY when malformed).
+# Sourced, $0 is the caller and nothing runs.
+case $0 in
+  *find_cuda.sh)
+    if [ "${1:-}" = --print ]; then
+      if deconv_find_cuda && ! deconv_cuda_archs; then DECONV_CUDA_FOUND=no; fi
+      for _v in DECONV_CUDA_FOUND DECONV_CUDA_WHY DECONV_NVCC DECONV_CUDA_ROOT \
+                DECONV_CUDA_VERSION DECONV_CUDA_INCDIR DECONV_CUDA_LIBDIRS \
+                DECONV_CUDNN_INCDIR DECONV_CUDNN_LIBDIR DECONV_CUDNN_VERSION \
+                DECONV_CUDA_ARCH_LIST; do
+        eval "echo \"$_v=\${$_v:-}\""
+      done
+    fi ;;
+esac

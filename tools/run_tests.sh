@@ -2,10 +2,12 @@
 # Runs deconv's tests on every build this machine can make and prints one summary line
 # last:
 #   N passed, N failed, N skipped
+# Includes: tools/check_includes.sh (the core's include rules), one test.
 # R: tests/testthat against an installed package, counted per test_that() block
 #    (tools/run_tests.R). C++: tests/gtest built with CMake and run by ctest, counted per
-#    ctest test. A build that fails (CMake configure or build, R CMD INSTALL) counts as one
-#    failed test, and the script goes on.
+#    ctest test (from ctest's JUnit report). A build that fails (CMake configure or build,
+#    R CMD INSTALL) counts as one failed test, and the script goes on. Every build is
+#    incremental: the CMake folders and the CPU-only package copy are kept.
 # Builds: when CUDA and cuDNN are found (tools/find_cuda.sh, as ./configure finds them;
 # DECONV_CUDA=0 turns this off), both the GPU build and a CPU-only build are tested:
 #   R    the installed package (`make install` builds it with CUDA), and a CPU-only build
@@ -31,11 +33,14 @@ add() {
 # ---- Is there CUDA? (the same rules as ./configure) ---------------------------------
 # shellcheck source=tools/find_cuda.sh
 . tools/find_cuda.sh
-case ${DECONV_CUDA:-auto} in
-  0|no|false|off|FALSE|OFF) have_cuda=no cuda_why="DECONV_CUDA=$DECONV_CUDA" ;;
-  *) if deconv_find_cuda; then have_cuda=yes; else have_cuda=no cuda_why=$DECONV_CUDA_WHY; fi ;;
-esac
-if [[ $have_cuda == yes && -z $(deconv_cuda_sources) ]]; then
+# shellcheck source=tools/core_sources.sh
+. tools/core_sources.sh
+if deconv_cuda_mode "${DECONV_CUDA:-}" && [[ $DECONV_CUDA_MODE == 0 ]]; then
+  have_cuda=no cuda_why="DECONV_CUDA=$DECONV_CUDA"
+elif deconv_find_cuda; then have_cuda=yes
+else have_cuda=no cuda_why=$DECONV_CUDA_WHY
+fi
+if [[ $have_cuda == yes && -z $(deconv_core_sources cuda) ]]; then
   have_cuda=no cuda_why="src/core/cuda has no CUDA sources, only the stubs"
 fi
 if [[ $have_cuda == yes ]]; then
@@ -44,6 +49,12 @@ if [[ $have_cuda == yes ]]; then
 else
   echo "== CUDA not used ($cuda_why); testing the CPU-only build"
 fi
+
+# ---- Include rules ------------------------------------------------------------------
+# tools/check_includes.sh: the layering the build relies on (no R headers in src/core);
+# one test.
+echo "== Include rules (tools/check_includes.sh)"
+if tools/check_includes.sh; then add "include rules" 1 0 0; else add "include rules" 0 1 0; fi
 
 # ---- R ----------------------------------------------------------------------------
 # R_LIBS with library $1 first ("" leaves it as it is).
@@ -71,6 +82,22 @@ r_tests() {
   add "R tests, $label" "$p" "$f" "$s"
 }
 
+# mirror_package DIR: the package's files copied into DIR with their times, and files
+# gone from here removed there (configure lists src/core by what it finds); DIR's build
+# outputs (objects, .d files, src/Makevars) are left alone, so make there sees only the
+# sources that changed. build folders, .git and check output are not copied.
+mirror_package() {
+  local dest=$1 f
+  mkdir -p "$dest"
+  local -a skip=(--exclude=./.git --exclude="./$build" --exclude=./build --exclude='./*.Rcheck'
+                 --exclude='./*.tar.gz' --exclude='*.o' --exclude='*.so' --exclude='*.d'
+                 --exclude=./src/Makevars)
+  (cd "$dest" && find . -type f ! -name '*.o' ! -name '*.so' ! -name '*.d' \
+     ! -path ./src/Makevars -print) |
+    while IFS= read -r f; do [[ -e $f ]] || rm -f "$dest/$f"; done
+  tar -cf - "${skip[@]}" . | tar -xf - -C "$dest"
+}
+
 installed=$(r_build_info "")
 read -r inst_cuda inst_devices inst_path <<< "${installed:-NA NA NA}"
 tested_cuda=no tested_cpu=no gpu_devices=""
@@ -80,12 +107,14 @@ case $inst_cuda in
     echo "== R tests, CUDA build (installed: $inst_path; $inst_devices CUDA device(s))"
     r_tests "CUDA build" "" cuda
     tested_cuda=yes
-    # The same sources built without CUDA, into a private library. --clean leaves no
-    # CPU-only objects behind in src/ for a later install.
-    lib_cpu=$build_abs/lib-cpu log=$build/install-cpu.log
-    echo "== R tests, CPU-only build (DECONV_CUDA=0 R CMD INSTALL into $build/lib-cpu; log: $log)"
-    rm -rf "$lib_cpu" && mkdir -p "$lib_cpu"
-    if DECONV_CUDA=0 MAKEFLAGS=-j$jobs R CMD INSTALL --preclean --clean -l "$lib_cpu" . \
+    # The same sources built without CUDA, into a private library, from a copy of the
+    # package in $build/src-cpu: its objects stay there, so both builds rebuild only
+    # what changed (in one folder each install would switch all objects over).
+    lib_cpu=$build_abs/lib-cpu log=$build/install-cpu.log src_cpu=$build_abs/src-cpu
+    echo "== R tests, CPU-only build (DECONV_CUDA=0 R CMD INSTALL of a copy in $build/src-cpu into $build/lib-cpu; log: $log)"
+    mkdir -p "$lib_cpu"
+    if mirror_package "$src_cpu" &&
+       (cd "$src_cpu" && DECONV_CUDA=0 MAKEFLAGS=-j$jobs R CMD INSTALL -l "$lib_cpu" .) \
          > "$log" 2>&1; then
       grep -E '^deconv: GPU support' "$log" || true
       read -r cpu_cuda _ cpu_path <<< "$(r_build_info "$lib_cpu")"
@@ -120,9 +149,29 @@ case $inst_cuda in
 esac
 
 # ---- C++ --------------------------------------------------------------------------
-# cxx_tests LABEL DIR CMAKE_ARGS...: configures, builds and runs tests/gtest in DIR.
+# junit_counts FILE: "passed failed skipped" from ctest's JUnit report, whose
+# <testsuite> element (its attributes one a line) counts all tests, the failed, the
+# skipped and, apart, the disabled ones; disabled tests count as skipped here.
+junit_counts() {
+  local head n t=-1 f=-1 s=0 d=0
+  [[ -f $1 ]] || return 1
+  head=$(tr '\n\t' '  ' < "$1" | grep -o '<testsuite [^>]*>') || return 1
+  for n in tests failures skipped disabled; do
+    [[ $head =~ [[:space:]]$n=\"([0-9]+)\" ]] || continue
+    case $n in
+      tests) t=${BASH_REMATCH[1]} ;; failures) f=${BASH_REMATCH[1]} ;;
+      skipped) s=${BASH_REMATCH[1]} ;; disabled) d=${BASH_REMATCH[1]} ;;
+    esac
+  done
+  ((t >= 0 && f >= 0)) || return 1
+  echo "$((t - f - s - d)) $f $((s + d))"
+}
+
+# cxx_tests LABEL DIR CMAKE_ARGS...: configures, builds (incrementally: DIR is kept) and
+# runs tests/gtest in DIR; the counts come from ctest's JUnit report, DIR.junit.xml.
 cxx_tests() {
-  local label=$1 dir=$2 log=$2.ctest.log p=0 f=0 s=0 rc summary total skip dis
+  local label=$1 dir=$2 log=$2.ctest.log junit p=0 f=0 s=0 rc counts
+  junit=$(cd "$(dirname "$dir")" && pwd)/$(basename "$dir").junit.xml
   shift 2
   echo "== C++ tests, $label ($dir)"
   if ! cmake -S tests/gtest -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" ||
@@ -132,18 +181,14 @@ cxx_tests() {
     failed_builds+=("$label")
     return
   fi
-  ctest --test-dir "$dir" --output-on-failure 2>&1 | tee "$log"
+  rm -f "$junit"
+  ctest --test-dir "$dir" --output-on-failure --output-junit "$junit" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
-  # "75% tests passed, 1 tests failed out of 4": the total counts skipped tests (as
-  # passed) but not disabled ones; both are listed under "did not run".
-  summary=$(grep -Eo '[0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
-  if [[ -n $summary ]]; then
-    read -r f _ _ _ _ total <<< "$summary"
-    skip=$(grep -cE '^[[:space:]]+[0-9]+ - .* \(Skipped\)$' "$log")
-    dis=$(grep -cE '^[[:space:]]+[0-9]+ - .* \(Disabled\)$' "$log")
-    p=$((total - f - skip)) s=$((skip + dis))
-  elif grep -q 'No tests were found' "$log"; then
-    echo "C++ tests ($label): ctest found no tests"
+  if counts=$(junit_counts "$junit"); then
+    read -r p f s <<< "$counts"
+    [[ $((p + f + s)) == 0 ]] && echo "C++ tests ($label): ctest found no tests"
+  else
+    echo "C++ tests ($label): ctest wrote no JUnit report ($junit)"
   fi
   if [[ $rc != 0 && $f == 0 ]]; then
     echo "C++ tests ($label): ctest exited with status $rc (counted as 1 failure)"
@@ -158,17 +203,8 @@ else
   cxx_tests "CPU-only build" "$build/gtest" -DDECONV_WITH_CUDA=OFF
   tested_cpu=yes
   if [[ $have_cuda == yes ]]; then
-    # The CUDA that find_cuda.sh found (CUDACXX counts when the build folder is new),
-    # its cuDNN, and DECONV_CUDA_ARCHS as CMake architectures ("80 90" -> "80-real;90").
-    args=(-DDECONV_WITH_CUDA=ON "-DDECONV_CUDNN_INCLUDE_DIR=$DECONV_CUDNN_INCDIR"
-          "-DDECONV_CUDNN_LIBRARY=$DECONV_CUDNN_LIBDIR/libcudnn.so")
-    if [[ -n ${DECONV_CUDA_ARCHS:-} ]] && deconv_cuda_archs; then
-      read -r -a a <<< "$DECONV_CUDA_ARCH_LIST"
-      archs=""
-      for ((i = 0; i < ${#a[@]} - 1; i++)); do archs+="${a[i]}-real;"; done
-      args+=("-DCMAKE_CUDA_ARCHITECTURES=$archs${a[${#a[@]} - 1]}")
-    fi
-    CUDACXX=$DECONV_NVCC cxx_tests "CUDA build" "$build/gtest-cuda" "${args[@]}"
+    # CMake finds CUDA, cuDNN and the architectures itself, with tools/find_cuda.sh.
+    cxx_tests "CUDA build" "$build/gtest-cuda" -DDECONV_WITH_CUDA=ON
     tested_cuda=yes
   fi
 fi
