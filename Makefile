@@ -22,7 +22,10 @@
 #                 on any finding
 #   make valgrind an R workload (tools/valgrind_workload.R) under valgrind's memcheck:
 #                 fails on any error or definitely lost block
-#   make bench    run inst/bench/bench.R (the CPU benchmark)
+#   make bench    run inst/bench/bench.R (the CPU benchmark) against the peers (PyTorch 2,
+#                 ONNX Runtime, OpenVINO) of a venv made by `make bench-peers`
+#                 (BENCH_VENV, default $(BUILD)/bench-venv; BENCH_ARGS: bench.R's options)
+#   make bench-peers  create or complete that venv (inst/bench/setup_peers.sh)
 #   make bench-gpu  run inst/bench/bench_gpu.R (needs a CUDA build and a GPU)
 #   make gpu-check  tools/gpu_check.sh: the C++ GPU suite and benchmark of the core built
 #                 with CUDA, no R needed, summary in $(BUILD)/gpu-check-out/summary.md
@@ -69,7 +72,7 @@ PKG     := $(shell sed -n 's/^Package: *//p' DESCRIPTION)
 VERSION := $(shell sed -n 's/^Version: *//p' DESCRIPTION)
 TARBALL := $(PKG)_$(VERSION).tar.gz
 
-.PHONY: all deps deps-demo deps-check install install-demo docs demo test sanitize fuzz valgrind check bench bench-gpu clean
+.PHONY: all deps deps-demo deps-check install install-demo docs demo test sanitize fuzz valgrind check bench bench-peers bench-gpu clean
 
 all: install
 
@@ -215,8 +218,15 @@ check: deps-check docs
 	cd $(BUILD)/check && $(CHECK_ENV) MAKEFLAGS=-j$(JOBS) \
 	  R CMD check --as-cran --no-manual $(TARBALL)
 
-bench: install
-	$(RSCRIPT) inst/bench/bench.R
+# The peers' venv of `make bench`; BENCH_ARGS passes bench.R's options (--quick, --layers=...).
+BENCH_VENV ?= $(BUILD)/bench-venv
+BENCH_ARGS ?=
+
+bench-peers:
+	inst/bench/setup_peers.sh $(BENCH_VENV)
+
+bench: install bench-peers
+	DECONV_BENCH_VENV=$(abspath $(BENCH_VENV)) $(RSCRIPT) inst/bench/bench.R $(BENCH_ARGS)
 
 bench-gpu: install
 	$(RSCRIPT) inst/bench/bench_gpu.R
