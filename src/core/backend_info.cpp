@@ -11,15 +11,9 @@
 namespace deconv {
 
 BackendInfo backend_info() {
-  const cuda::BuildInfo b = cuda::build_info();
   BackendInfo info;
+  static_cast<GpuBuildInfo&>(info) = cuda::build_info();
   info.cuda = cuda::compiled_with_cuda();
-  info.cuda_compiled = b.cuda_compiled;
-  info.cuda_runtime = b.cuda_runtime;
-  info.cuda_driver = b.cuda_driver;
-  info.cudnn_compiled = b.cudnn_compiled;
-  info.cudnn_runtime = b.cudnn_runtime;
-  info.devices = b.devices;
   info.gemm_f64 = cpu::gemm_backend_name(cpu::gemm_backend<double>());
   info.gemm_f32 = cpu::gemm_backend_name(cpu::gemm_backend<float>());
   info.threads = resolve_threads(0);

@@ -10,14 +10,19 @@
 
 namespace deconv {
 
-struct BackendInfo {
-  bool cuda = false;            // built with CUDA (whether or not a device is present)
+// What the GPU side of this build was compiled against and finds at run time (all empty
+// without CUDA); cuda::build_info() fills it.
+struct GpuBuildInfo {
   std::string cuda_compiled;    // CUDA version compiled against, "13.0"; "" without CUDA
   std::string cuda_runtime;     // version of the loaded CUDA runtime library
   std::string cuda_driver;      // highest CUDA version the driver supports; "" without one
   std::string cudnn_compiled;   // cuDNN version compiled against, "9.14.0"
   std::string cudnn_runtime;    // version of the loaded cuDNN library
   std::vector<std::string> devices;  // "NVIDIA H100 80GB HBM3 (sm_90, 79 GiB)" per device
+};
+
+struct BackendInfo : GpuBuildInfo {
+  bool cuda = false;            // built with CUDA (whether or not a device is present)
   std::string gemm_f64, gemm_f32;    // the CPU kernels' GEMM backend per precision ("blas")
   int threads = 1;       // threads a call with threads = 0 gets (OpenMP's default)
   int thread_limit = 1;  // the most a call may ask for

@@ -4,8 +4,7 @@
 // needs CUDA headers.
 #pragma once
 
-#include <string>
-#include <vector>
+#include "core/backend_info.h"
 
 namespace deconv {
 namespace cuda {
@@ -13,14 +12,7 @@ namespace cuda {
 bool compiled_with_cuda();
 int device_count();  // 0 without support, without a driver or without a device
 
-struct BuildInfo {
-  std::string cuda_compiled;    // CUDA version compiled against, "13.0"; "" without CUDA
-  std::string cuda_runtime;     // version of the loaded CUDA runtime library
-  std::string cuda_driver;      // highest CUDA version the driver supports; "" without one
-  std::string cudnn_compiled;   // cuDNN version compiled against, "9.14.0"
-  std::string cudnn_runtime;    // version of the loaded cuDNN library
-  std::vector<std::string> devices;  // "NVIDIA H100 80GB HBM3 (sm_90, 79 GiB)" per device
-};
+using BuildInfo = GpuBuildInfo;  // core/backend_info.h: the front ends read it there
 BuildInfo build_info();
 
 // Throws UnsupportedError("ctx", ...) unless GPU `device` can be used by this build.
