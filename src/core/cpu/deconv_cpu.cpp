@@ -53,17 +53,25 @@ std::vector<Run> tap_runs(const Geometry& g, int64_t s0, int64_t s1) {
   return runs;
 }
 
-// How the work is cut and threaded.
+// The problem's sizes, and how the work is cut and threaded. Legend of the letters some
+// formulas and comments below use (as core/cuda/colgemm/colgemm_plan.h does): N = batch,
+// Cg = channels_per_group, Fg = filters_per_group, K = taps, S = in_positions,
+// So = out_positions, FgK = group_rows.
 struct Plan {
-  int64_t N, C, F, G, S, So, K, Cg, Fg, FgK;
-  int64_t nb;             // samples per chunk (each whole), or 1 with tiles
-  int64_t tile;           // input positions per chunk and sample (S when nb > 1)
-  int threads;            // all threads
-  bool group_parallel;    // groups run in parallel, one per thread
-  int workers;            // threads with their own buffers (group_parallel ? threads : 1)
-  bool direct;            // one input channel per group, one thread per group: no GEMM
-  bool pack;              // channels-first chunks of several samples need X packed
-  int64_t buffer_elems;   // per worker
+  int64_t batch, channels, filters, groups;
+  int64_t in_positions;       // input positions per channel (product of the data's extents)
+  int64_t out_positions;      // output positions per filter
+  int64_t taps;               // kernel taps (the product of the kernel's extents)
+  int64_t channels_per_group, filters_per_group;
+  int64_t group_rows;         // rows of a group's columns: filters_per_group * taps
+  int64_t samples_per_chunk;  // each whole, or 1 with tiles
+  int64_t tile;               // input positions per chunk and sample (S with several samples)
+  int threads;                // all threads
+  bool group_parallel;        // groups run in parallel, one per thread
+  int workers;                // threads with their own buffers (group_parallel ? threads : 1)
+  bool direct;                // one input channel per group, one thread per group: no GEMM
+  bool pack;                  // channels-first chunks of several samples need X packed
+  int64_t buffer_elems;       // per worker
 };
 
 // Values moved (or products formed) between polls in the loops other than GEMMs: a few
@@ -87,33 +95,45 @@ constexpr int64_t kTargetChunkBytesBackward = int64_t(16) << 20;
 
 Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool backward) {
   Plan p;
-  p.N = g.batch; p.C = g.channels; p.F = g.num_filter; p.G = g.num_group;
-  p.S = g.in_size(); p.So = g.out_size(); p.K = g.kernel_size();
-  p.Cg = g.channels_per_group(); p.Fg = g.filters_per_group(); p.FgK = p.Fg * p.K;
+  p.batch = g.batch;
+  p.channels = g.channels;
+  p.filters = g.num_filter;
+  p.groups = g.num_group;
+  p.in_positions = g.in_size();
+  p.out_positions = g.out_size();
+  p.taps = g.kernel_size();
+  p.channels_per_group = g.channels_per_group();
+  p.filters_per_group = g.filters_per_group();
+  p.group_rows = p.filters_per_group * p.taps;
   p.threads = resolve_threads(opts.threads);
   // A call this small costs less than starting a team (tiny layer: 21 -> 16 us).
   // (In double: the product of four extents may not fit in int64.)
-  if (2.0 * p.N * p.C * p.S * p.FgK < kSerialFlops) p.threads = 1;
-  p.group_parallel = p.threads > 1 && p.G >= p.threads && p.Cg * p.FgK <= 16384;
+  if (2.0 * p.batch * p.channels * p.in_positions * p.group_rows < kSerialFlops) p.threads = 1;
+  p.group_parallel = p.threads > 1 && p.groups >= p.threads &&
+                     p.channels_per_group * p.group_rows <= 16384;
   p.workers = p.group_parallel ? p.threads : 1;
-  p.direct = p.Cg == 1 && (p.group_parallel || p.threads == 1);
+  p.direct = p.channels_per_group == 1 && (p.group_parallel || p.threads == 1);
   const int64_t budget = std::max<int64_t>(
       1, workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) / p.workers);
   // Elements per input position of a chunk: columns, plus packed X (and dX) when
   // channels-first samples are batched.
-  const int64_t packed = g.channels_last ? 0 : p.Cg * (backward ? 2 : 1);
-  const int64_t per_sample = p.S * (p.FgK + packed);
-  if (p.N > 1 && per_sample <= budget && p.S < kTargetWidth) {
+  const int64_t packed = g.channels_last ? 0 : p.channels_per_group * (backward ? 2 : 1);
+  const int64_t per_sample = p.in_positions * (p.group_rows + packed);
+  if (p.batch > 1 && per_sample <= budget && p.in_positions < kTargetWidth) {
     const int64_t bytes = backward ? kTargetChunkBytesBackward : kTargetChunkBytes;
-    const int64_t target = std::min(kTargetWidth / p.S,
+    const int64_t target = std::min(kTargetWidth / p.in_positions,
                                     bytes / (per_sample * static_cast<int64_t>(elem)));
-    p.nb = std::min({p.N, budget / per_sample, std::max<int64_t>(1, target)});
+    p.samples_per_chunk =
+        std::min({p.batch, budget / per_sample, std::max<int64_t>(1, target)});
   } else {
-    p.nb = 1;
+    p.samples_per_chunk = 1;
   }
-  p.pack = !g.channels_last && p.nb > 1 && !p.direct;
-  p.tile = p.nb > 1 ? p.S : std::min(p.S, std::max<int64_t>(1, budget / p.FgK));
-  p.buffer_elems = p.direct ? 0 : p.nb * p.tile * (p.FgK + (p.pack ? packed : 0));
+  p.pack = !g.channels_last && p.samples_per_chunk > 1 && !p.direct;
+  p.tile = p.samples_per_chunk > 1
+               ? p.in_positions
+               : std::min(p.in_positions, std::max<int64_t>(1, budget / p.group_rows));
+  p.buffer_elems =
+      p.direct ? 0 : p.samples_per_chunk * p.tile * (p.group_rows + (p.pack ? packed : 0));
   return p;
 }
 
@@ -121,10 +141,11 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
 void report(const Plan& p, size_t elem, RunStats* stats) {
   if (!stats) return;
   stats->temp_bytes = p.workers * p.buffer_elems * static_cast<int64_t>(elem);
-  stats->chunk_samples = p.nb;
+  stats->chunk_samples = p.samples_per_chunk;
   stats->tile = p.tile;
-  stats->input_positions = p.S;
-  stats->chunks = (p.N + p.nb - 1) / p.nb * ((p.S + p.tile - 1) / p.tile);
+  stats->input_positions = p.in_positions;
+  stats->chunks = (p.batch + p.samples_per_chunk - 1) / p.samples_per_chunk *
+                  ((p.in_positions + p.tile - 1) / p.tile);
   stats->packed = p.pack;
   stats->group_parallel = p.group_parallel;
   stats->direct = p.direct;
@@ -141,11 +162,11 @@ struct Chunk {
 // once one was seen (the caller's poll.finish() then throws).
 template <class Fn>
 void for_each_chunk(const Plan& p, InterruptPoll& poll, Fn&& fn) {
-  for (int64_t n0 = 0; n0 < p.N; n0 += p.nb) {
-    const int64_t nb = std::min(p.nb, p.N - n0);
-    for (int64_t s0 = 0; s0 < p.S; s0 += p.tile) {
+  for (int64_t n0 = 0; n0 < p.batch; n0 += p.samples_per_chunk) {
+    const int64_t nb = std::min(p.samples_per_chunk, p.batch - n0);
+    for (int64_t s0 = 0; s0 < p.in_positions; s0 += p.tile) {
       if (poll.poll()) return;
-      fn(Chunk{n0, nb, s0, std::min(p.tile, p.S - s0)});
+      fn(Chunk{n0, nb, s0, std::min(p.tile, p.in_positions - s0)});
     }
   }
 }
@@ -241,13 +262,13 @@ void for_each_group(const Plan& p, InterruptPoll& poll, Fn&& fn) {
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
     {
 #pragma omp for schedule(dynamic, 1) nowait
-      for (int64_t gi = 0; gi < p.G; ++gi) {
+      for (int64_t gi = 0; gi < p.groups; ++gi) {
         if (!poll.poll()) run_keeping_error(sync, [&] { fn(gi, Team{0, 1}, thread_id()); });
       }
       Team{thread_id(), team_size(), &sync}.barrier();
     }
   } else {
-    for (int64_t gi = 0; gi < p.G && !error && !poll.poll(); ++gi) {
+    for (int64_t gi = 0; gi < p.groups && !error && !poll.poll(); ++gi) {
       TeamSync sync(&poll);
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
       {
@@ -274,44 +295,56 @@ struct ChunkSteps {
   // it), or (width x Cg) channels-last. Returns the pointer and leading dimension.
   std::pair<const T*, int64_t> x_block(const T* data, const Chunk& c, int64_t gi, T* pack,
                                        const Team& team) const {
-    if (g.channels_last) return {data + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C};
-    if (!p.pack) return {data + (c.n0 * p.C + gi * p.Cg) * p.S + c.s0, p.S};
+    if (g.channels_last) {
+      return {data + (c.n0 * p.in_positions + c.s0) * p.channels + gi * p.channels_per_group,
+              p.channels};
+    }
+    if (!p.pack) {
+      return {data + (c.n0 * p.channels + gi * p.channels_per_group) * p.in_positions + c.s0,
+              p.in_positions};
+    }
     repack(data, pack, c, gi, true, team);
     return {pack, c.width()};
   }
 
   // Copies group gi's channels of the chunk's samples from a channels-first tensor into
-  // a packed (Cg x nb*S) matrix when `to_packed`, else from such a matrix into a tensor.
+  // a packed (Cg x c.nb*S) matrix when `to_packed`, else from such a matrix into a tensor.
   void repack(const T* from, T* to, const Chunk& c, int64_t gi, bool to_packed,
               const Team& team) const {
-    const auto [b, e] = team.share(c.nb * p.Cg);
+    const int64_t Cg = p.channels_per_group, S = p.in_positions;
+    const auto [b, e] = team.share(c.nb * Cg);
     for (int64_t i = b; i < e; ++i) {
-      const int64_t n = i / p.Cg, ci = i % p.Cg;
-      const int64_t tensor = ((c.n0 + n) * p.C + gi * p.Cg + ci) * p.S;
-      const int64_t packed = ci * c.width() + n * p.S;
-      std::copy_n(from + (to_packed ? tensor : packed), p.S, to + (to_packed ? packed : tensor));
+      const int64_t n = i / Cg, ci = i % Cg;
+      const int64_t tensor = ((c.n0 + n) * p.channels + gi * Cg + ci) * S;
+      const int64_t packed = ci * c.width() + n * S;
+      std::copy_n(from + (to_packed ? tensor : packed), S, to + (to_packed ? packed : tensor));
     }
   }
 
   // Where the direct path finds sample n's group-gi input (or its gradient) at the
   // tile's first position, and the step between positions.
   std::pair<int64_t, int64_t> x_at(const Chunk& c, int64_t n, int64_t gi) const {
-    if (g.channels_last) return {((c.n0 + n) * p.S + c.s0) * p.C + gi, p.C};
-    return {((c.n0 + n) * p.C + gi) * p.S + c.s0, 1};
+    if (g.channels_last) {
+      return {((c.n0 + n) * p.in_positions + c.s0) * p.channels + gi, p.channels};
+    }
+    return {((c.n0 + n) * p.channels + gi) * p.in_positions + c.s0, 1};
   }
   // Where sample n's filter f of group gi has output position o, and the step between
   // the positions of a tap run.
   std::pair<int64_t, int64_t> y_at(const Chunk& c, int64_t n, int64_t gi, int64_t f,
                                    int64_t o) const {
     const int64_t sw = g.stride[2];
-    if (g.channels_last) return {((c.n0 + n) * p.So + o) * p.F + gi * p.Fg + f, sw * p.F};
-    return {((c.n0 + n) * p.F + gi * p.Fg + f) * p.So + o, sw};
+    if (g.channels_last) {
+      return {((c.n0 + n) * p.out_positions + o) * p.filters + gi * p.filters_per_group + f,
+              sw * p.filters};
+    }
+    return {((c.n0 + n) * p.filters + gi * p.filters_per_group + f) * p.out_positions + o, sw};
   }
 
   // Index of filter f's kernel tap in a group's weights: (Fg, K) channels-first, (K, Fg)
   // channels-last, as the GEMM paths read them.
   int64_t w_index(int64_t f, int64_t tap) const {
-    return g.channels_last ? tap * p.Fg + f : f * p.K + tap;
+    return g.channels_last ? tap * p.filters_per_group + f : f * p.taps + tap;
   }
 
   // Direct forward of group gi (one input channel): y += w[f, tap] * x over the runs.
@@ -320,7 +353,7 @@ struct ChunkSteps {
     WorkPoll work(*poll);
     for (int64_t n = 0; n < c.nb; ++n) {
       const auto [xo, xs] = x_at(c, n, gi);
-      for (int64_t f = 0; f < p.Fg; ++f) {
+      for (int64_t f = 0; f < p.filters_per_group; ++f) {
         for (const Run& r : runs) {
           if (work.add(r.count)) return;
           const auto [yo, ys] = y_at(c, n, gi, f, r.o);
@@ -343,7 +376,7 @@ struct ChunkSteps {
       const auto [xo, xs] = x_at(c, n, gi);
       if (data_grad)
         for (int64_t j = 0; j < c.ts; ++j) data_grad[xo + j * xs] = T(0);
-      for (int64_t f = 0; f < p.Fg; ++f) {
+      for (int64_t f = 0; f < p.filters_per_group; ++f) {
         for (const Run& r : runs) {
           if (work.add(r.count)) return;
           const auto [yo, ys] = y_at(c, n, gi, f, r.o);
@@ -373,14 +406,15 @@ struct ChunkSteps {
     const int64_t sw = g.stride[2], width = c.width();
     WorkPoll work(*poll);
     if (!g.channels_last) {
-      const auto [b, e] = team.share(c.nb * p.Fg);
+      const auto [b, e] = team.share(c.nb * p.filters_per_group);
       for (int64_t i = b; i < e; ++i) {
-        if (work.add(p.K * c.ts)) return;
-        const int64_t n = i / p.Fg, f = i % p.Fg;
-        const int64_t plane = ((c.n0 + n) * p.F + gi * p.Fg + f) * p.So;
-        T* col = cols + f * p.K * width + n * c.ts;
+        if (work.add(p.taps * c.ts)) return;
+        const int64_t n = i / p.filters_per_group, f = i % p.filters_per_group;
+        const int64_t plane =
+            ((c.n0 + n) * p.filters + gi * p.filters_per_group + f) * p.out_positions;
+        T* col = cols + f * p.taps * width + n * c.ts;
         if (!scatter)
-          for (int64_t t = 0; t < p.K; ++t) std::fill_n(col + t * width, c.ts, T(0));
+          for (int64_t t = 0; t < p.taps; ++t) std::fill_n(col + t * width, c.ts, T(0));
         for (const Run& r : runs) {
           T* cr = col + r.tap * width + r.s;
           if (scatter) {
@@ -393,28 +427,29 @@ struct ChunkSteps {
         }
       }
     } else {
-      const auto [f0, f1] = team.share(p.Fg);
+      const int64_t Fg = p.filters_per_group;
+      const auto [f0, f1] = team.share(Fg);
       if (f0 == f1) return;
       for (int64_t n = 0; n < c.nb; ++n) {
-        T* rows = cols + n * c.ts * p.FgK;
+        T* rows = cols + n * c.ts * p.group_rows;
         if (!scatter) {  // in blocks of rows, polling between them: a tile may be large
-          const int64_t total = c.ts * p.K, block = std::max<int64_t>(1, kPollWork / (f1 - f0));
+          const int64_t total = c.ts * p.taps, block = std::max<int64_t>(1, kPollWork / (f1 - f0));
           for (int64_t i0 = 0; i0 < total; i0 += block) {
             if (work.add(kPollWork)) return;
             for (int64_t i = i0; i < std::min(total, i0 + block); ++i)
-              std::fill(rows + i * p.Fg + f0, rows + i * p.Fg + f1, T(0));
+              std::fill(rows + i * Fg + f0, rows + i * Fg + f1, T(0));
           }
         }
-        const int64_t base = (c.n0 + n) * p.So * p.F + gi * p.Fg;
+        const int64_t base = (c.n0 + n) * p.out_positions * p.filters + gi * Fg;
         for (const Run& r : runs) {
           if (work.add(r.count * (f1 - f0))) return;
           for (int64_t j = 0; j < r.count; ++j) {
-            T* cr = rows + (r.s + j) * p.FgK + r.tap * p.Fg;
+            T* cr = rows + (r.s + j) * p.group_rows + r.tap * Fg;
             if (scatter) {
-              T* dst = y_out + base + (r.o + j * sw) * p.F;
+              T* dst = y_out + base + (r.o + j * sw) * p.filters;
               for (int64_t f = f0; f < f1; ++f) dst[f] += cr[f];
             } else {
-              const T* src = y_in + base + (r.o + j * sw) * p.F;
+              const T* src = y_in + base + (r.o + j * sw) * p.filters;
               std::copy(src + f0, src + f1, cr + f0);
             }
           }
@@ -428,14 +463,14 @@ struct ChunkSteps {
   void gemm_forward(const Chunk& c, int64_t gi, const std::vector<Run>& runs, const T* data,
                     const T* w, T* out, T* cols, const Team& team) const {
     const int64_t width = c.width();
-    const auto x = x_block(data, c, gi, cols + width * p.FgK, team);
+    const auto x = x_block(data, c, gi, cols + width * p.group_rows, team);
     if (p.pack) team.barrier();
     if (!g.channels_last) {
-      gemm_part<T>(team.tid, team.nt, true, false, p.FgK, width, p.Cg, w, p.FgK, x.first,
-                   x.second, T(0), cols, width, backend, poll);
+      gemm_part<T>(team.tid, team.nt, true, false, p.group_rows, width, p.channels_per_group,
+                   w, p.group_rows, x.first, x.second, T(0), cols, width, backend, poll);
     } else {
-      gemm_part<T>(team.tid, team.nt, false, false, width, p.FgK, p.Cg, x.first, x.second, w,
-                   p.FgK, T(0), cols, p.FgK, backend, poll);
+      gemm_part<T>(team.tid, team.nt, false, false, width, p.group_rows, p.channels_per_group,
+                   x.first, x.second, w, p.group_rows, T(0), cols, p.group_rows, backend, poll);
     }
     team.barrier();
     transfer(c, gi, runs, cols, out, nullptr, true, team);
@@ -448,8 +483,8 @@ struct ChunkSteps {
                      const T* out_grad, const T* data, const T* w, T* data_grad, T* dw,
                      T* cols, const Team& team) const {
     const int64_t width = c.width();
-    T* xpack = cols + width * p.FgK;
-    T* dxpack = xpack + (p.pack ? p.Cg * width : 0);
+    T* xpack = cols + width * p.group_rows;
+    T* dxpack = xpack + (p.pack ? p.channels_per_group * width : 0);
     transfer(c, gi, runs, cols, nullptr, out_grad, false, team);
     const auto x =
         dw ? x_block(data, c, gi, xpack, team) : std::pair<const T*, int64_t>{nullptr, 0};
@@ -466,14 +501,16 @@ struct ChunkSteps {
   void data_grad_gemm(const Chunk& c, int64_t gi, const T* w, const T* cols, T* data_grad,
                       T* dxpack, const Team& team) const {
     const int64_t width = c.width();
+    const int64_t Cg = p.channels_per_group, FgK = p.group_rows, S = p.in_positions;
     if (g.channels_last) {
-      gemm_part<T>(team.tid, team.nt, false, true, width, p.Cg, p.FgK, cols, p.FgK, w, p.FgK,
-                   T(0), data_grad + (c.n0 * p.S + c.s0) * p.C + gi * p.Cg, p.C, backend, poll);
+      gemm_part<T>(team.tid, team.nt, false, true, width, Cg, FgK, cols, FgK, w, FgK, T(0),
+                   data_grad + (c.n0 * S + c.s0) * p.channels + gi * Cg, p.channels,
+                   backend, poll);
       return;
     }
-    T* dx = p.pack ? dxpack : data_grad + (c.n0 * p.C + gi * p.Cg) * p.S + c.s0;
-    gemm_part<T>(team.tid, team.nt, false, false, p.Cg, width, p.FgK, w, p.FgK, cols, width,
-                 T(0), dx, p.pack ? width : p.S, backend, poll);
+    T* dx = p.pack ? dxpack : data_grad + (c.n0 * p.channels + gi * Cg) * S + c.s0;
+    gemm_part<T>(team.tid, team.nt, false, false, Cg, width, FgK, w, FgK, cols, width, T(0), dx,
+                 p.pack ? width : S, backend, poll);
   }
 
   // dW_g += X_g cols^T, X_g as x_block() returned it.
@@ -481,11 +518,11 @@ struct ChunkSteps {
                         const Team& team) const {
     const int64_t width = c.width();
     if (g.channels_last) {
-      gemm_part<T>(team.tid, team.nt, true, false, p.Cg, p.FgK, width, x.first, x.second, cols,
-                   p.FgK, T(1), dw, p.FgK, backend, poll);
+      gemm_part<T>(team.tid, team.nt, true, false, p.channels_per_group, p.group_rows, width,
+                   x.first, x.second, cols, p.group_rows, T(1), dw, p.group_rows, backend, poll);
     } else {
-      gemm_part<T>(team.tid, team.nt, false, true, p.Cg, p.FgK, width, x.first, x.second, cols,
-                   width, T(1), dw, p.FgK, backend, poll);
+      gemm_part<T>(team.tid, team.nt, false, true, p.channels_per_group, p.group_rows, width,
+                   x.first, x.second, cols, width, T(1), dw, p.group_rows, backend, poll);
     }
   }
 };
@@ -495,8 +532,8 @@ struct ChunkSteps {
 // kPollWork values, polling between them.
 template <typename T>
 void init_output(const Geometry& g, const Plan& p, const T* bias, T* out, InterruptPoll& poll) {
-  const int64_t len = g.channels_last ? p.F : p.So;
-  const int64_t rows = p.N * (g.channels_last ? p.So : p.F);
+  const int64_t len = g.channels_last ? p.filters : p.out_positions;
+  const int64_t rows = p.batch * (g.channels_last ? p.out_positions : p.filters);
   const int64_t block = std::max<int64_t>(1, kPollWork / std::max<int64_t>(len, 1));
   const int64_t blocks = (rows + block - 1) / block;
 #pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
@@ -506,7 +543,7 @@ void init_output(const Geometry& g, const Plan& p, const T* bias, T* out, Interr
     for (int64_t r = bi * block; r < r1; ++r) {
       T* o = out + r * len;
       if (!bias) std::fill_n(o, len, T(0));
-      else if (!g.channels_last) std::fill_n(o, len, bias[r % p.F]);
+      else if (!g.channels_last) std::fill_n(o, len, bias[r % p.filters]);
       else std::copy_n(bias, len, o);
     }
   }
@@ -516,13 +553,13 @@ void init_output(const Geometry& g, const Plan& p, const T* bias, T* out, Interr
 template <typename T>
 double filter_sum(const Geometry& g, const Plan& p, const T* out_grad, int64_t f) {
   double acc = 0;
-  for (int64_t n = 0; n < p.N; ++n) {
+  for (int64_t n = 0; n < p.batch; ++n) {
     if (!g.channels_last) {
-      const T* dy = out_grad + (n * p.F + f) * p.So;
-      for (int64_t i = 0; i < p.So; ++i) acc += dy[i];
+      const T* dy = out_grad + (n * p.filters + f) * p.out_positions;
+      for (int64_t i = 0; i < p.out_positions; ++i) acc += dy[i];
     } else {
-      const T* dy = out_grad + n * p.So * p.F + f;
-      for (int64_t i = 0; i < p.So; ++i) acc += dy[i * p.F];
+      const T* dy = out_grad + n * p.out_positions * p.filters + f;
+      for (int64_t i = 0; i < p.out_positions; ++i) acc += dy[i * p.filters];
     }
   }
   return acc;
@@ -533,9 +570,9 @@ template <typename T>
 void bias_gradient(const Geometry& g, const Plan& p, const T* out_grad, T* bias_grad,
                    InterruptPoll& poll) {
   // One poll per filter when its sum is long (each reads N * So values).
-  const bool long_sums = p.N * p.So >= kPollWork / 16;
+  const bool long_sums = p.batch * p.out_positions >= kPollWork / 16;
 #pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
-  for (int64_t f = 0; f < p.F; ++f) {
+  for (int64_t f = 0; f < p.filters; ++f) {
     if (long_sums && poll.poll()) continue;
     bias_grad[f] = static_cast<T>(filter_sum(g, p, out_grad, f));
   }
@@ -551,12 +588,12 @@ void data_and_weight_gradients(const Geometry& g, const Plan& p, const T* out_gr
   const SerialBlas serial_blas;
   const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
   report(p, sizeof(T), stats);
-  if (weight_grad) std::fill_n(weight_grad, p.C * p.FgK, T(0));
+  if (weight_grad) std::fill_n(weight_grad, p.channels * p.group_rows, T(0));
   for_each_chunk(p, poll, [&](const Chunk& c) {
     const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
     for_each_group(p, poll, [&](int64_t gi, const Team& team, int worker) {
-      const T* w = weight + gi * p.Cg * p.FgK;
-      T* dw = weight_grad ? weight_grad + gi * p.Cg * p.FgK : nullptr;
+      const T* w = weight + gi * p.channels_per_group * p.group_rows;
+      T* dw = weight_grad ? weight_grad + gi * p.channels_per_group * p.group_rows : nullptr;
       if (p.direct) {
         steps.direct_backward(c, gi, runs, out_grad, data, w, data_grad, dw);
       } else {
@@ -598,7 +635,7 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
   for_each_chunk(p, poll, [&](const Chunk& c) {
     const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
     for_each_group(p, poll, [&](int64_t gi, const Team& team, int worker) {
-      const T* w = weight + gi * p.Cg * p.FgK;
+      const T* w = weight + gi * p.channels_per_group * p.group_rows;
       if (p.direct) {
         steps.direct_forward(c, gi, runs, data, w, out);
       } else {

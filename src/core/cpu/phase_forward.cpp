@@ -75,8 +75,15 @@ WidthPlan width_plan(const Geometry& g) {
   return w;
 }
 
+// The problem's sizes (named as in deconv_cpu.cpp's Plan) and how the padded input is
+// built. Letters in formulas: Fg = filters_per_group, K = taps.
 struct Plan {
-  int64_t N, C, F, G, Cg, Fg, K, D, H, W, Do, Ho, Wo, row_len;  // row_len: padded row
+  int64_t batch, channels, filters, groups;
+  int64_t channels_per_group, filters_per_group;
+  int64_t taps;        // kernel taps (the product of the kernel's extents)
+  int64_t in_depth, in_height, in_width;
+  int64_t out_depth, out_height, out_width;
+  int64_t row_len;     // elements of a padded input row: left + in_width + right
   int64_t units;       // (sample, group) pairs whose padded input is built at a time
   bool within;         // the temporaries fit the workspace (else one unit's do)
   int threads;
@@ -88,18 +95,28 @@ struct Plan {
 // minimal chunk may exceed a tiny workspace).
 Plan make_plan(const Geometry& g, const WidthPlan& wp, size_t elem, int threads) {
   Plan p;
-  p.N = g.batch; p.C = g.channels; p.F = g.num_filter; p.G = g.num_group;
-  p.Cg = g.channels_per_group(); p.Fg = g.filters_per_group(); p.K = g.kernel_size();
-  p.D = g.in[0]; p.H = g.in[1]; p.W = g.in[2];
-  p.Do = g.out[0]; p.Ho = g.out[1]; p.Wo = g.out[2];
-  p.row_len = wp.left + p.W + wp.right;
-  p.weight_elems = p.C * p.Fg * p.K;
-  const int64_t per_unit = std::max<int64_t>(1, p.Cg * p.D * p.H * p.row_len);
+  p.batch = g.batch;
+  p.channels = g.channels;
+  p.filters = g.num_filter;
+  p.groups = g.num_group;
+  p.channels_per_group = g.channels_per_group();
+  p.filters_per_group = g.filters_per_group();
+  p.taps = g.kernel_size();
+  p.in_depth = g.in[0];
+  p.in_height = g.in[1];
+  p.in_width = g.in[2];
+  p.out_depth = g.out[0];
+  p.out_height = g.out[1];
+  p.out_width = g.out[2];
+  p.row_len = wp.left + p.in_width + wp.right;
+  p.weight_elems = p.channels * p.filters_per_group * p.taps;
+  const int64_t per_unit =
+      std::max<int64_t>(1, p.channels_per_group * p.in_depth * p.in_height * p.row_len);
   const int64_t budget =
       workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) - p.weight_elems;
   const int64_t fit = budget / per_unit;
   p.within = fit >= 1;
-  p.units = std::max<int64_t>(1, std::min(p.N * p.G, fit));
+  p.units = std::max<int64_t>(1, std::min(p.batch * p.groups, fit));
   p.pad_elems = p.units * per_unit;
   p.threads = threads;
   return p;
@@ -109,9 +126,10 @@ Plan make_plan(const Geometry& g, const WidthPlan& wp, size_t elem, int threads)
 // adjacent (MXNet's layout is [c][filter][kd][kh][kw]).
 template <typename T>
 void reorder_weights(const Plan& p, const T* weight, T* out) {
-  for (int64_t c = 0; c < p.C; ++c)
-    for (int64_t f = 0; f < p.Fg; ++f)
-      for (int64_t t = 0; t < p.K; ++t) out[(c * p.K + t) * p.Fg + f] = weight[(c * p.Fg + f) * p.K + t];
+  const int64_t Fg = p.filters_per_group, K = p.taps;
+  for (int64_t c = 0; c < p.channels; ++c)
+    for (int64_t f = 0; f < Fg; ++f)
+      for (int64_t t = 0; t < K; ++t) out[(c * K + t) * Fg + f] = weight[(c * Fg + f) * K + t];
 }
 
 template <typename T>
@@ -180,26 +198,28 @@ void phase_forward(const Geometry& g, const T* data, const T* weight, const T* b
                    const RunOptions& opts, RunStats* stats) {
   const WidthPlan wp = width_plan(g);
   const Plan p = make_plan(g, wp, sizeof(T), resolve_threads(opts.threads));
-  const DimTaps dt = dim_taps(p.D, p.Do, g.kernel[0], g.stride[0], g.dilate[0], g.pad[0]);
-  const DimTaps ht = dim_taps(p.H, p.Ho, g.kernel[1], g.stride[1], g.dilate[1], g.pad[1]);
+  const DimTaps dt =
+      dim_taps(p.in_depth, p.out_depth, g.kernel[0], g.stride[0], g.dilate[0], g.pad[0]);
+  const DimTaps ht =
+      dim_taps(p.in_height, p.out_height, g.kernel[1], g.stride[1], g.dilate[1], g.pad[1]);
   const Scratch scratch(static_cast<size_t>(p.pad_elems + p.weight_elems) * sizeof(T));
   T* xpad = scratch.as<T>();
   T* wr = xpad + p.pad_elems;
-  const int64_t total_units = p.N * p.G;
+  const int64_t total_units = p.batch * p.groups;
   if (stats) {
     *stats = RunStats{};
     stats->temp_bytes = (p.pad_elems + p.weight_elems) * static_cast<int64_t>(sizeof(T));
-    stats->chunk_samples = std::max<int64_t>(1, p.units / p.G);
-    stats->input_positions = stats->tile = p.D * p.H * p.W;
+    stats->chunk_samples = std::max<int64_t>(1, p.units / p.groups);
+    stats->input_positions = stats->tile = p.in_depth * p.in_height * p.in_width;
     stats->chunks = (total_units + p.units - 1) / p.units;
     stats->phase = true;
   }
   InterruptPoll poll(opts);
   reorder_weights(p, weight, wr);
   const RowKernel<T> kernel = row_kernel<T>();
-  const int64_t rows_in = p.D * p.H, rows_out = p.Do * p.Ho;
-  const int64_t So = rows_out * p.Wo;
-  const int64_t unit_rows = p.Cg * rows_in;  // padded rows per (sample, group) unit
+  const int64_t rows_in = p.in_depth * p.in_height, rows_out = p.out_depth * p.out_height;
+  const int64_t So = rows_out * p.out_width;
+  const int64_t unit_rows = p.channels_per_group * rows_in;  // padded rows per (sample, group)
   for (int64_t u0 = 0; u0 < total_units && !poll.poll(); u0 += p.units) {
     const int64_t nu = std::min(p.units, total_units - u0);
     // Padded copy of the chunk's input rows: unit u's channels are consecutive in the
@@ -208,32 +228,32 @@ void phase_forward(const Geometry& g, const T* data, const T* weight, const T* b
     for (int64_t i = 0; i < nu * unit_rows; ++i) {
       T* dst = xpad + i * p.row_len;
       std::fill_n(dst, wp.left, T(0));
-      std::copy_n(data + (u0 * unit_rows + i) * p.W, p.W, dst + wp.left);
-      std::fill_n(dst + wp.left + p.W, wp.right, T(0));
+      std::copy_n(data + (u0 * unit_rows + i) * p.in_width, p.in_width, dst + wp.left);
+      std::fill_n(dst + wp.left + p.in_width, wp.right, T(0));
     }
     const int64_t tasks = nu * rows_out;
 #pragma omp parallel num_threads(p.threads) if (p.threads > 1)
     {
       std::vector<const T*> xs, ws;
-      xs.reserve(p.Cg * g.kernel[0] * g.kernel[1]);
-      ws.reserve(p.Cg * g.kernel[0] * g.kernel[1]);
+      xs.reserve(p.channels_per_group * g.kernel[0] * g.kernel[1]);
+      ws.reserve(p.channels_per_group * g.kernel[0] * g.kernel[1]);
 #pragma omp for schedule(dynamic, 4)
       for (int64_t task = 0; task < tasks; ++task) {
         if (poll.poll()) continue;
         const int64_t row = task % rows_out, u = task / rows_out;
-        const int64_t gi = (u0 + u) % p.G;
-        const int64_t od = row / p.Ho, oh = row % p.Ho;
+        const int64_t gi = (u0 + u) % p.groups;
+        const int64_t od = row / p.out_height, oh = row % p.out_height;
         xs.clear();
         ws.clear();
-        for (int64_t c = 0; c < p.Cg; ++c) {
+        for (int64_t c = 0; c < p.channels_per_group; ++c) {
           const T* xc = xpad + (u * unit_rows + c * rows_in) * p.row_len + wp.left;
-          const T* wc = wr + (gi * p.Cg + c) * p.K * p.Fg;
+          const T* wc = wr + (gi * p.channels_per_group + c) * p.taps * p.filters_per_group;
           for (int64_t a = dt.begin[od]; a < dt.begin[od + 1]; ++a) {
             const auto [kd, id] = dt.pairs[a];
             for (int64_t b = ht.begin[oh]; b < ht.begin[oh + 1]; ++b) {
               const auto [kh, ih] = ht.pairs[b];
-              xs.push_back(xc + (id * p.H + ih) * p.row_len);
-              ws.push_back(wc + (kd * g.kernel[1] + kh) * g.kernel[2] * p.Fg);
+              xs.push_back(xc + (id * p.in_height + ih) * p.row_len);
+              ws.push_back(wc + (kd * g.kernel[1] + kh) * g.kernel[2] * p.filters_per_group);
             }
           }
         }
@@ -241,11 +261,11 @@ void phase_forward(const Geometry& g, const T* data, const T* weight, const T* b
         r.x = xs.data();
         r.w = ws.data();
         r.entries = static_cast<int64_t>(xs.size());
-        r.bias = bias ? bias + gi * p.Fg : nullptr;
+        r.bias = bias ? bias + gi * p.filters_per_group : nullptr;
         // Unit u0 + u is sample n, group gi: its filters' planes are consecutive.
-        r.y = out + (u0 + u) * p.Fg * So + row * p.Wo;
+        r.y = out + (u0 + u) * p.filters_per_group * So + row * p.out_width;
         r.filter_stride = So;
-        r.filters = p.Fg;
+        r.filters = p.filters_per_group;
         r.phases = wp.phases.data();
         r.phase_count = static_cast<int64_t>(wp.phases.size());
         r.stride_w = g.stride[2];
