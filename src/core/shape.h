@@ -33,6 +33,34 @@ struct Geometry {
   int64_t filters_per_group() const { return num_filter / num_group; }
 };
 
+// A layer's sizes under the names every kernel plan uses (CPU GEMM, phase, GPU colgemm
+// plans extend it). Letters in the kernels' formulas: N = batch, C = channels, F =
+// filters, G = groups, Cg = channels_per_group, Fg = filters_per_group, K = taps,
+// S = in_positions, So = out_positions, FgK = group_rows.
+struct LayerSizes {
+  int64_t batch = 0, channels = 0, filters = 0, groups = 1;
+  int64_t channels_per_group = 0, filters_per_group = 0;
+  int64_t taps = 0;           // kernel taps (the product of the kernel's extents)
+  int64_t in_positions = 0;   // input positions per channel (product of the data's extents)
+  int64_t out_positions = 0;  // output positions per filter
+  int64_t group_rows = 0;     // rows of one group's columns: filters_per_group * taps
+};
+
+inline LayerSizes layer_sizes(const Geometry& g) {
+  LayerSizes s;
+  s.batch = g.batch;
+  s.channels = g.channels;
+  s.filters = g.num_filter;
+  s.groups = g.num_group;
+  s.channels_per_group = g.channels_per_group();
+  s.filters_per_group = g.filters_per_group();
+  s.taps = g.kernel_size();
+  s.in_positions = g.in_size();
+  s.out_positions = g.out_size();
+  s.group_rows = s.filters_per_group * s.taps;
+  return s;
+}
+
 // Shapes a data tensor of `data_shape` leads to. `p` need not be normalized.
 // Throws ParamError / ShapeError naming the argument at fault.
 Geometry infer_geometry(const DeconvParams& p, const Shape& data_shape);

@@ -53,17 +53,9 @@ std::vector<Run> tap_runs(const Geometry& g, int64_t s0, int64_t s1) {
   return runs;
 }
 
-// The problem's sizes, and how the work is cut and threaded. Legend of the letters some
-// formulas and comments below use (as core/cuda/colgemm/colgemm_plan.h does): N = batch,
-// Cg = channels_per_group, Fg = filters_per_group, K = taps, S = in_positions,
-// So = out_positions, FgK = group_rows.
-struct Plan {
-  int64_t batch, channels, filters, groups;
-  int64_t in_positions;       // input positions per channel (product of the data's extents)
-  int64_t out_positions;      // output positions per filter
-  int64_t taps;               // kernel taps (the product of the kernel's extents)
-  int64_t channels_per_group, filters_per_group;
-  int64_t group_rows;         // rows of a group's columns: filters_per_group * taps
+// The layer's sizes (the letters some formulas below use are LayerSizes' legend, in
+// core/shape.h), and how the work is cut and threaded.
+struct Plan : LayerSizes {
   int64_t samples_per_chunk;  // each whole, or 1 with tiles
   int64_t tile;               // input positions per chunk and sample (S with several samples)
   int threads;                // all threads
@@ -94,17 +86,7 @@ constexpr int64_t kTargetChunkBytes = int64_t(4) << 20;
 constexpr int64_t kTargetChunkBytesBackward = int64_t(16) << 20;
 
 Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool backward) {
-  Plan p;
-  p.batch = g.batch;
-  p.channels = g.channels;
-  p.filters = g.num_filter;
-  p.groups = g.num_group;
-  p.in_positions = g.in_size();
-  p.out_positions = g.out_size();
-  p.taps = g.kernel_size();
-  p.channels_per_group = g.channels_per_group();
-  p.filters_per_group = g.filters_per_group();
-  p.group_rows = p.filters_per_group * p.taps;
+  Plan p{layer_sizes(g)};
   p.threads = resolve_threads(opts.threads);
   // A call this small costs less than starting a team (tiny layer: 21 -> 16 us).
   // (In double: the product of four extents may not fit in int64.)

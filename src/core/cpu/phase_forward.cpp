@@ -75,12 +75,8 @@ WidthPlan width_plan(const Geometry& g) {
   return w;
 }
 
-// The problem's sizes (named as in deconv_cpu.cpp's Plan) and how the padded input is
-// built. Letters in formulas: Fg = filters_per_group, K = taps.
-struct Plan {
-  int64_t batch, channels, filters, groups;
-  int64_t channels_per_group, filters_per_group;
-  int64_t taps;        // kernel taps (the product of the kernel's extents)
+// The layer's sizes, its extents, and how the padded input is built.
+struct Plan : LayerSizes {
   int64_t in_depth, in_height, in_width;
   int64_t out_depth, out_height, out_width;
   int64_t row_len;     // elements of a padded input row: left + in_width + right
@@ -94,14 +90,7 @@ struct Plan {
 // workspace holds beside the reordered weights, at least one (as the GEMM path's
 // minimal chunk may exceed a tiny workspace).
 Plan make_plan(const Geometry& g, const WidthPlan& wp, size_t elem, int threads) {
-  Plan p;
-  p.batch = g.batch;
-  p.channels = g.channels;
-  p.filters = g.num_filter;
-  p.groups = g.num_group;
-  p.channels_per_group = g.channels_per_group();
-  p.filters_per_group = g.filters_per_group();
-  p.taps = g.kernel_size();
+  Plan p{layer_sizes(g)};
   p.in_depth = g.in[0];
   p.in_height = g.in[1];
   p.in_width = g.in[2];

@@ -41,17 +41,9 @@ namespace cuda {
 
 enum class GemmOp { N, T };
 
-// The sizes of one problem as the algorithm sees them, and its chunking. Legend of the
-// formulas above: N = batch, C = channels, F = filters, G = groups, Cg =
-// channels_per_group, Fg = filters_per_group, K = taps, S = in_positions, So =
-// out_positions, FgK = group_rows; a chunk is samples_per_chunk by groups_per_chunk.
-struct ColgemmPlan {
-  int64_t batch, channels, filters, groups;
-  int64_t channels_per_group, filters_per_group;
-  int64_t taps;           // kernel taps (the product of the kernel's extents)
-  int64_t in_positions;   // input positions per channel (the product of the data's extents)
-  int64_t out_positions;  // output positions per filter
-  int64_t group_rows;     // rows of one (sample, group) column block: filters_per_group * taps
+// The layer's sizes (letters of the formulas above: see LayerSizes in core/shape.h) and
+// its chunking: a chunk is samples_per_chunk by groups_per_chunk.
+struct ColgemmPlan : LayerSizes {
   int64_t samples_per_chunk;
   int64_t groups_per_chunk;  // groups, unless one sample's columns exceed the budget
   int64_t column_elems;      // elements of the column buffer:
@@ -79,17 +71,7 @@ struct ColgemmPlan {
 // One group of one sample is the smallest unit: when even that exceeds the budget it is
 // still processed whole, so the buffer then exceeds the budget by that much.
 inline ColgemmPlan plan_colgemm(const Geometry& g, int64_t budget_elems) {
-  ColgemmPlan p;
-  p.batch = g.batch;
-  p.channels = g.channels;
-  p.filters = g.num_filter;
-  p.groups = g.num_group;
-  p.channels_per_group = g.channels_per_group();
-  p.filters_per_group = g.filters_per_group();
-  p.taps = g.kernel_size();
-  p.in_positions = g.in_size();
-  p.out_positions = g.out_size();
-  p.group_rows = p.filters_per_group * p.taps;
+  ColgemmPlan p{layer_sizes(g)};
   p.geom = make_col_geom(g);
   const int64_t per_group = checked_mul(p.group_rows, p.in_positions, "data");
   const int64_t per_sample = checked_mul(per_group, p.groups, "data");
