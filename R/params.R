@@ -80,6 +80,11 @@ collect_params <- function(env, dots, call) {
 # objects are refused (a factor's codes or an integer64's bits are not its values),
 # except the classes of plain arrays that R itself makes ("table", "AsIs").
 as_numeric_array <- function(x, arg, call, ranks = NULL) {
+  # The common case first, in builtins only (this runs per call on every input).
+  if (is.double(x) && !is.object(x) &&
+      (is.null(ranks) || length(dim(x)) >= ranks[1L] && length(dim(x)) <= ranks[length(ranks)])) {
+    return(x)
+  }
   if (!is.numeric(x) || is.object(x) && !all(oldClass(x) %in% c("table", "AsIs"))) {
     deconv_abort(arg, paste0("expected a numeric array, got ", describe_value(x)), call = call)
   }

@@ -203,7 +203,8 @@ DeconvParams params_from_r(SEXP list) {
   std::vector<bool> seen(schema.size(), false);
   for (R_xlen_t i = 0; i < n; ++i) {
     const char* name = STRING_ELT(names, i) == NA_STRING ? "" : CHAR(STRING_ELT(names, i));
-    size_t k = 0;
+    // R lists the parameters in schema order: look there first (this runs per call).
+    size_t k = static_cast<size_t>(i) < schema.size() && schema[i].name == name ? i : 0;
     while (k < schema.size() && schema[k].name != name) ++k;
     if (k == schema.size()) bad(*name ? name : "params", "not a parameter of Deconvolution");
     if (seen[k]) bad(name, "given twice");

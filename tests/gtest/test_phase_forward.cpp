@@ -111,3 +111,25 @@ TEST(PhaseForward, ChannelsLastAndForcedGemmTakeTheGemmPath) {
   check_forward<double>(first, CpuPath::Gemm, 2, false);
   check_forward<float>(first, CpuPath::Phase, 2, true);
 }
+
+// The automatic choice (phase_forward_preferred): the phase path up to 32 input channels
+// per group, whatever the taps per phase, on rows of at least 16 outputs per phase.
+TEST(PhaseForward, AutomaticChoiceFollowsChannelsPerGroup) {
+  const auto k2s2 = [](int64_t Cg, int64_t w) {
+    return targeted(Layout::NCHW, 1, 1, Cg, 4, {3, w}, {2, 2}, {2, 2}, {1, 1}, {0, 0});
+  };
+  check_forward<float>(k2s2(32, 20), CpuPath::Auto, 1, true);
+  check_forward<float>(k2s2(64, 20), CpuPath::Auto, 1, false);   // U-Net-like: GEMM
+  check_forward<double>(k2s2(32, 6), CpuPath::Auto, 1, false);   // 6 outputs per phase
+  // 32 channels x 4 taps per phase (k4 s2), 16 channels x 9 taps (stride 1): phase.
+  check_forward<double>(
+      targeted(Layout::NCHW, 1, 1, 32, 4, {3, 20}, {4, 4}, {2, 2}, {1, 1}, {1, 1}),
+      CpuPath::Auto, 2, true);
+  check_forward<float>(
+      targeted(Layout::NCHW, 1, 1, 16, 4, {3, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1}),
+      CpuPath::Auto, 1, true);
+  // Groups count per group: 4 groups of 16 take the phase path.
+  check_forward<float>(
+      targeted(Layout::NCHW, 1, 4, 16, 2, {3, 20}, {4, 4}, {2, 2}, {1, 1}, {1, 1}),
+      CpuPath::Auto, 1, true);
+}

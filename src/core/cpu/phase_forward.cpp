@@ -165,20 +165,30 @@ bool phase_forward_fits(const Geometry& g, size_t elem) {
   return !g.channels_last && make_plan(g, width_plan(g), elem, 1).within;
 }
 
-// Measured on an Intel Xeon with AVX-512 (2 vCPUs, one thread, machine shared, best of
-// three alternating rounds, ms GEMM vs phase, float / double): the phase path wins with
-// up to about 96 products per output (input channels per group x taps per phase) on rows
-// of at least 16 outputs per phase: FCN 21 -> 21 k4 s2 at 32x32: 1.5 vs 1.0 / 1.9 vs 1.2;
-// k16 s8: 3.6 vs 3.6 / 5.7 vs 3.2; 8 -> 8 k4 s2 at 64x64, N=4: 6.0 vs 3.9 / 9.0 vs 4.5;
-// 32 groups of 4: 18 vs 14 / 23 vs 8.4; depthwise 64 channels at 32x32, N=16: 34 vs 23 /
-// 31 vs 20. Beyond that it loses (U-Net 64 -> 32 k2 s2: 31 vs 36 / 31 vs 44; stride 1
-// 64 -> 64 k3: 4.1 vs 5.0 / 6.8 vs 6.7), and with many channels the blocked GEMM is far
-// ahead (DCGAN 512 -> 256 at 4x4: 68 vs 1394 ms float): this kernel reuses each loaded
-// input for at most 8 filters and rows of a few outputs fill few vector lanes.
+// Both paths do the same products per output; GEMM + col2im also writes and scatters
+// K / stride^d column elements per output, the phase kernel reuses each loaded input for
+// at most 8 filters. So the taps cancel and the channels per group decide: the phase path
+// wins up to 32 of them on rows of at least 16 outputs per phase. Measured (ms GEMM vs
+// phase, float / double, best of alternating rounds):
+// - AMD EPYC (AVX2, OpenBLAS), 1 and 2 threads: k2 s2 64x64 N=8, C -> C/2: C = 16:
+//   8.6 vs 6.6 / 14.5 vs 5.9 (1 thread); C = 32: 20.4 vs 17.0 / 26.6 vs 19.2, 2 threads
+//   12.8 vs 10.8 / 15.5 vs 10.5; C = 64 (U-Net) loses: 50 vs 55 / 58 vs 70, 2 threads
+//   30.5 vs 31.4 / 33.8 vs 40.7. k4 s2 p1 32 -> 32 at 32x32 N=4: 8.8 vs 8.4 / 16.3 vs
+//   14.9, 2 threads 8.6 vs 4.8 / 10.7 vs 8.1. Stride 1 k3 16 -> 16 at 48x48 N=2: 1.9 vs
+//   1.3 / 2.5 vs 2.2; 64 -> 64: 16.7 vs 16.9 / 25.8 vs 32.4 (2 threads 11.1 vs 9.4 /
+//   14.9 vs 17.0). FCN 21 -> 21 k4 s2 at 34x34 N=4: 6.5 vs 6.9 / 7.2 vs 8.8 on one
+//   thread, 6.4 vs 4.1 / 5.7 vs 5.3 on two.
+// - Intel Xeon (AVX-512, own GEMM), one thread: FCN 21 -> 21 k4 s2 at 32x32: 1.5 vs 1.0
+//   / 1.9 vs 1.2; 8 -> 8 k4 s2 at 64x64, N=4: 6.0 vs 3.9 / 9.0 vs 4.5; 32 groups of 4:
+//   18 vs 14 / 23 vs 8.4; depthwise 64 channels at 32x32, N=16: 34 vs 23 / 31 vs 20;
+//   U-Net 64 -> 32 k2 s2: 31 vs 36 / 31 vs 44 and stride 1 64 -> 64 k3: 4.1 vs 5.0 /
+//   6.8 vs 6.7 lose; DCGAN 512 -> 256 at 4x4: 68 vs 1394 ms float.
+// (The rule before counted channels x taps per phase, up to 96: it sent U-Net to the
+// phase path and k4 s2 layers of 32 channels, or stride 1 of 16, to GEMM.)
+constexpr int64_t kPhaseMaxChannels = 32;
+
 bool phase_forward_preferred(const Geometry& g, size_t elem) {
-  int64_t taps = 1;
-  for (int d = 0; d < 3; ++d) taps *= (g.kernel[d] + g.stride[d] - 1) / g.stride[d];
-  if (g.channels_per_group() * taps > 96 || g.out[2] / g.stride[2] < 16) return false;
+  if (g.channels_per_group() > kPhaseMaxChannels || g.out[2] / g.stride[2] < 16) return false;
   return phase_forward_fits(g, elem);
 }
 
