@@ -1,17 +1,14 @@
 // .Call entries behind the eager deconvolution() and deconvolution_backward() on R
 // arrays: convert and check (call_checks.h), allocate the results, call the core
-// dispatch. Each runs behind the one boundary (r_boundary.h).
+// dispatch (float32 through its float32-on-double entries). Each runs behind the one
+// boundary (r_boundary.h).
 #include <Rinternals.h>
-
-#include <memory>
-#include <type_traits>
 
 #include "call_checks.h"
 #include "convert.h"
 #include "core/dispatch.h"
 #include "core/huge_pages.h"
 #include "last_run_stats.h"
-#include "precision.h"
 #include "r_boundary.h"
 #include "r_interrupt.h"
 
@@ -19,34 +16,13 @@ using namespace deconv;
 
 namespace {
 
-// An input as T: R's doubles themselves, or a float copy.
-template <typename T>
-struct Input {
-  std::unique_ptr<float[]> store;
-  const T* ptr = nullptr;
-  Input(SEXP x, const RunOptions& opts) {
-    if (Rf_isNull(x)) return;
-    if constexpr (std::is_same<T, double>::value) {
-      ptr = REAL(x);
-    } else {
-      store = r::narrow(REAL(x), Rf_xlength(x), opts);
-      ptr = store.get();
-    }
-  }
-};
+// An R double vector's memory (null for R's NULL), with huge pages advised for results.
+const double* input_ptr(SEXP x) { return Rf_isNull(x) ? nullptr : REAL(x); }
 
-// Where a T result goes: the R vector's memory (floats are widened afterwards).
-template <typename T>
-T* output_ptr(SEXP v) {
+double* output_ptr(SEXP v) {
   if (Rf_isNull(v)) return nullptr;
   prefer_huge_pages(REAL(v), static_cast<size_t>(Rf_xlength(v)) * sizeof(double));
-  return reinterpret_cast<T*>(REAL(v));
-}
-
-template <typename T>
-void finish_output(SEXP v, const RunOptions& opts) {
-  if constexpr (!std::is_same<T, double>::value)
-    if (!Rf_isNull(v)) r::widen_in_place(REAL(v), Rf_xlength(v), opts);
+  return REAL(v);
 }
 
 // Checks the arrays and parameters of an eager call; returns the geometry.
@@ -58,22 +34,25 @@ Geometry host_call_geometry(SEXP data, SEXP weight, SEXP bias, const DeconvParam
   return r::call_geometry(p, x, w, &b);
 }
 
-template <typename T>
-void forward_r_arrays(const Geometry& g, SEXP data, SEXP weight, SEXP bias, SEXP out,
+void forward_r_arrays(bool f32, const Geometry& g, SEXP data, SEXP weight, SEXP bias, SEXP out,
                       const Context& ctx, const RunOptions& opts) {
-  Input<T> x(data, opts), w(weight, opts), b(bias, opts);
-  deconvolution_forward<T>(ctx, g, x.ptr, w.ptr, b.ptr, output_ptr<T>(out), opts,
-                           &r::last_cpu_run_stats());
-  finish_output<T>(out, opts);
+  RunStats* stats = &r::last_cpu_run_stats();
+  const double *x = input_ptr(data), *w = input_ptr(weight), *b = input_ptr(bias);
+  if (f32) deconvolution_forward_float32(ctx, g, x, w, b, output_ptr(out), opts, stats);
+  else deconvolution_forward<double>(ctx, g, x, w, b, output_ptr(out), opts, stats);
 }
 
-template <typename T>
-void backward_r_arrays(const Geometry& g, SEXP out_grad, SEXP data, SEXP weight, SEXP dx,
-                       SEXP dw, SEXP db, const Context& ctx, const RunOptions& opts) {
-  Input<T> dy(out_grad, opts), x(data, opts), w(weight, opts);
-  deconvolution_backward<T>(ctx, g, dy.ptr, x.ptr, w.ptr, output_ptr<T>(dx), output_ptr<T>(dw),
-                            output_ptr<T>(db), opts, &r::last_cpu_run_stats());
-  for (SEXP v : {dx, dw, db}) finish_output<T>(v, opts);
+void backward_r_arrays(bool f32, const Geometry& g, SEXP out_grad, SEXP data, SEXP weight,
+                       SEXP dx, SEXP dw, SEXP db, const Context& ctx, const RunOptions& opts) {
+  RunStats* stats = &r::last_cpu_run_stats();
+  const double *dy = input_ptr(out_grad), *x = input_ptr(data), *w = input_ptr(weight);
+  if (f32) {
+    deconvolution_backward_float32(ctx, g, dy, x, w, output_ptr(dx), output_ptr(dw),
+                                   output_ptr(db), opts, stats);
+  } else {
+    deconvolution_backward<double>(ctx, g, dy, x, w, output_ptr(dx), output_ptr(dw),
+                                   output_ptr(db), opts, stats);
+  }
 }
 
 }  // namespace
@@ -87,8 +66,7 @@ extern "C" SEXP C_deconvolution(SEXP data, SEXP weight, SEXP bias, SEXP params, 
     const RunOptions opts = r::run_options(r::threads_from_r(threads, "deconv.threads"));
     const Geometry g = host_call_geometry(data, weight, bias, p);
     SEXP out = r::new_array(g.out_shape, "data");
-    if (f32) forward_r_arrays<float>(g, data, weight, bias, out, ctx, opts);
-    else forward_r_arrays<double>(g, data, weight, bias, out, ctx, opts);
+    forward_r_arrays(f32, g, data, weight, bias, out, ctx, opts);
     return out;
   });
 }
@@ -108,8 +86,7 @@ extern "C" SEXP C_deconvolution_backward(SEXP out_grad, SEXP data, SEXP weight, 
     SEXP dx = wd ? r::new_array(g.data_shape, "data") : R_NilValue;
     SEXP dw = ww ? r::new_array(g.weight_shape, "weight") : R_NilValue;
     SEXP db = p.no_bias ? R_NilValue : r::new_array(g.bias_shape, "bias", true);
-    if (f32) backward_r_arrays<float>(g, out_grad, data, weight, dx, dw, db, ctx, opts);
-    else backward_r_arrays<double>(g, out_grad, data, weight, dx, dw, db, ctx, opts);
+    backward_r_arrays(f32, g, out_grad, data, weight, dx, dw, db, ctx, opts);
     return r::named_list({{"data", dx}, {"weight", dw}, {"bias", db}});
   });
 }

@@ -1,9 +1,12 @@
 // Routes a call to the CPU kernels or the CUDA entry points.
 #include "core/dispatch.h"
 
+#include <memory>
+
 #include "core/cpu/deconv_cpu.h"
 #include "core/cuda/cuda_entry_points.h"
 #include "core/cuda/runtime/runtime_device_info.h"
+#include "core/precision.h"
 
 namespace deconv {
 
@@ -29,6 +32,49 @@ void deconvolution_backward(const Context& ctx, const Geometry& g, const T* out_
   } else {
     cpu::backward(g, out_grad, data, weight, data_grad, weight_grad, bias_grad, opts, stats);
   }
+}
+
+namespace {
+
+// A float copy of n doubles (null stays null).
+std::unique_ptr<float[]> narrowed(const double* x, const Shape& shape, const RunOptions& opts) {
+  return x ? narrow(x, element_count(shape), opts) : nullptr;
+}
+
+// The floats a kernel wrote at the start of `out` become its doubles (null: nothing).
+void widen(double* out, const Shape& shape, const RunOptions& opts) {
+  if (out) widen_in_place(out, element_count(shape), opts);
+}
+
+float* as_floats(double* p) { return reinterpret_cast<float*>(p); }
+
+}  // namespace
+
+void deconvolution_forward_float32(const Context& ctx, const Geometry& g, const double* data,
+                                   const double* weight, const double* bias, double* out,
+                                   const RunOptions& opts, RunStats* stats) {
+  if (ctx.device == Device::CPU &&
+      cpu::forward_float_on_double(g, data, weight, bias, out, opts, stats)) {
+    return;
+  }
+  const auto x = narrowed(data, g.data_shape, opts), w = narrowed(weight, g.weight_shape, opts),
+             b = narrowed(bias, g.bias_shape, opts);
+  deconvolution_forward<float>(ctx, g, x.get(), w.get(), b.get(), as_floats(out), opts, stats);
+  widen(out, g.out_shape, opts);
+}
+
+void deconvolution_backward_float32(const Context& ctx, const Geometry& g,
+                                    const double* out_grad, const double* data,
+                                    const double* weight, double* data_grad,
+                                    double* weight_grad, double* bias_grad,
+                                    const RunOptions& opts, RunStats* stats) {
+  const auto dy = narrowed(out_grad, g.out_shape, opts), x = narrowed(data, g.data_shape, opts),
+             w = narrowed(weight, g.weight_shape, opts);
+  deconvolution_backward<float>(ctx, g, dy.get(), x.get(), w.get(), as_floats(data_grad),
+                                as_floats(weight_grad), as_floats(bias_grad), opts, stats);
+  widen(data_grad, g.data_shape, opts);
+  widen(weight_grad, g.weight_shape, opts);
+  widen(bias_grad, g.bias_shape, opts);
 }
 
 // Device arrays were made on a device this build and machine could use, so no

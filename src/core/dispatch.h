@@ -25,6 +25,19 @@ void deconvolution_backward(const Context& ctx, const Geometry& g, const T* out_
                             const T* data, const T* weight, T* data_grad, T* weight_grad,
                             T* bias_grad, const RunOptions& opts, RunStats* stats = nullptr);
 
+// float32 arithmetic on double host arrays (R's numeric vectors), results as doubles.
+// The CPU's phase-decomposed forward converts as it reads and stores; every other path
+// runs on float copies of the inputs with float results widened in place (precision.h).
+void deconvolution_forward_float32(const Context& ctx, const Geometry& g, const double* data,
+                                   const double* weight, const double* bias, double* out,
+                                   const RunOptions& opts, RunStats* stats = nullptr);
+
+void deconvolution_backward_float32(const Context& ctx, const Geometry& g,
+                                    const double* out_grad, const double* data,
+                                    const double* weight, double* data_grad,
+                                    double* weight_grad, double* bias_grad,
+                                    const RunOptions& opts, RunStats* stats = nullptr);
+
 // ---- Device memory: every pointer on GPU `device` (e.g. DeviceArray::data) -------------
 // Null bias and gradients as above. Raises the core's "no GPU support" error in a build
 // without CUDA.

@@ -133,3 +133,40 @@ TEST(PhaseForward, AutomaticChoiceFollowsChannelsPerGroup) {
       targeted(Layout::NCHW, 1, 4, 16, 2, {3, 20}, {4, 4}, {2, 2}, {1, 1}, {1, 1}),
       CpuPath::Auto, 1, true);
 }
+
+namespace {
+
+// float32 arithmetic on double arrays (dispatch's deconvolution_forward_float32): the
+// phase path converts as it pads and stores; other paths run on float copies.
+void check_float32_on_doubles(const Case& c, CpuPath path, int threads, bool want_phase) {
+  SCOPED_TRACE(c.str() + " float32 on doubles, threads " + std::to_string(threads));
+  const Geometry g = infer_geometry(c.params(), c.data_shape());
+  const Ref r(c);
+  const Inputs raw = random_inputs(r, 91 + threads);
+  const auto x = exact<float>(raw.x), w = exact<float>(raw.w), b = exact<float>(raw.b);
+  RunOptions opts;
+  opts.threads = threads;
+  opts.cpu_path = path;
+  RunStats stats;
+  stats.phase = !want_phase;
+  auto y = poisoned<double>(r.out_size());
+  deconvolution_forward_float32(Context{}, g, x.data(), w.data(), c.bias ? b.data() : nullptr,
+                                y.data(), opts, &stats);
+  EXPECT_EQ(stats.phase, want_phase);
+  EXPECT_TRUE(close("out", as<float>(y), r.forward(x, w, c.bias ? &b : nullptr)));
+}
+
+}  // namespace
+
+TEST(PhaseForward, Float32OnDoubleArrays) {
+  for (int i = 0; i < 120; ++i) {
+    const Case c = random_case(i);
+    const bool phase = !layout_channels_last(c.layout);
+    for (int t : {1, 2, 3}) check_float32_on_doubles(c, CpuPath::Phase, t, phase);
+    check_float32_on_doubles(c, CpuPath::Gemm, 2, false);
+    if (HasFailure()) break;
+  }
+  check_float32_on_doubles(
+      targeted(Layout::NCHW, 2, 4, 3, 5, {7, 40}, {4, 4}, {2, 2}, {1, 1}, {1, 1}),
+      CpuPath::Auto, 2, true);
+}

@@ -596,15 +596,29 @@ CpuPath cpu_path(const RunOptions& opts) {
   return v == "gemm" ? CpuPath::Gemm : v == "phase" ? CpuPath::Phase : CpuPath::Auto;
 }
 
+// The one rule for which forward runs: the caller's or the environment's choice, else
+// phase_forward_preferred (channels-last layers always run GEMM + col2im).
+bool takes_phase_path(const Geometry& g, const RunOptions& opts, size_t elem) {
+  const CpuPath path = cpu_path(opts);
+  return path == CpuPath::Phase ? !g.channels_last
+                                : path == CpuPath::Auto && phase_forward_preferred(g, elem);
+}
+
 }  // namespace
+
+bool forward_float_on_double(const Geometry& g, const double* data, const double* weight,
+                             const double* bias, double* out, const RunOptions& opts,
+                             RunStats* stats) {
+  if (!takes_phase_path(g, opts, sizeof(float))) return false;
+  phase_forward<float, double>(g, data, weight, bias, out, opts, stats);
+  return true;
+}
 
 template <typename T>
 void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
              const RunOptions& opts, RunStats* stats) {
-  const CpuPath path = cpu_path(opts);
-  if (path == CpuPath::Phase ? !g.channels_last
-      : path == CpuPath::Auto && phase_forward_preferred(g, sizeof(T))) {
-    phase_forward(g, data, weight, bias, out, opts, stats);
+  if (takes_phase_path(g, opts, sizeof(T))) {
+    phase_forward<T>(g, data, weight, bias, out, opts, stats);
     return;
   }
   const Plan p = make_plan(g, sizeof(T), opts, false);

@@ -19,6 +19,13 @@ template <typename T>
 void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
              const RunOptions& opts, RunStats* stats = nullptr);
 
+// forward() in float arithmetic on double arrays, where the phase path runs it: that
+// path converts as it pads the input and as it stores each output, so no float copies
+// and no widening pass. Returns false, having done nothing, where GEMM + col2im would run.
+bool forward_float_on_double(const Geometry& g, const double* data, const double* weight,
+                             const double* bias, double* out, const RunOptions& opts,
+                             RunStats* stats = nullptr);
+
 // Gradients of the forward pass given out_grad. Any of data_grad, weight_grad and
 // bias_grad may be null (not wanted); each wanted one is overwritten.
 template <typename T>

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/cpu/phase_kernel.h"
@@ -112,17 +113,18 @@ Plan make_plan(const Geometry& g, const WidthPlan& wp, size_t elem, int threads)
 }
 
 // Weights reordered per group to [c][kd][kh][kw][filter], so a tap's filters are
-// adjacent (MXNet's layout is [c][filter][kd][kh][kw]).
-template <typename T>
-void reorder_weights(const Plan& p, const T* weight, T* out) {
+// adjacent (MXNet's layout is [c][filter][kd][kh][kw]), as T.
+template <typename T, typename IO>
+void reorder_weights(const Plan& p, const IO* weight, T* out) {
   const int64_t Fg = p.filters_per_group, K = p.taps;
   for (int64_t c = 0; c < p.channels; ++c)
     for (int64_t f = 0; f < Fg; ++f)
-      for (int64_t t = 0; t < K; ++t) out[(c * K + t) * Fg + f] = weight[(c * Fg + f) * K + t];
+      for (int64_t t = 0; t < K; ++t)
+        out[(c * K + t) * Fg + f] = static_cast<T>(weight[(c * Fg + f) * K + t]);
 }
 
-template <typename T>
-using RowKernel = void (*)(const PhaseRow<T>&);
+template <typename T, typename Out>
+using RowKernel = void (*)(const PhaseRow<T, Out>&);
 
 // The widest build the CPU runs; DECONV_PHASE_KERNEL=avx2 or portable asks for a
 // narrower one (the tests run each).
@@ -146,16 +148,16 @@ PhaseSimd phase_simd() {
   return simd;
 }
 
-template <typename T>
-RowKernel<T> row_kernel() {
+template <typename T, typename Out>
+RowKernel<T, Out> row_kernel() {
   switch (phase_simd()) {
 #ifdef DECONV_HAVE_AVX512_GEMM
-    case PhaseSimd::Avx512: return &phase_row_avx512<T>;
+    case PhaseSimd::Avx512: return &phase_row_avx512<T, Out>;
 #endif
 #ifdef DECONV_HAVE_AVX2_PHASE
-    case PhaseSimd::Avx2: return &phase_row_avx2<T>;
+    case PhaseSimd::Avx2: return &phase_row_avx2<T, Out>;
 #endif
-    default: return &phase_row_portable<T>;
+    default: return &phase_row_portable<T, Out>;
   }
 }
 
@@ -192,9 +194,9 @@ bool phase_forward_preferred(const Geometry& g, size_t elem) {
   return phase_forward_fits(g, elem);
 }
 
-template <typename T>
-void phase_forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
-                   const RunOptions& opts, RunStats* stats) {
+template <typename T, typename IO>
+void phase_forward(const Geometry& g, const IO* data, const IO* weight, const IO* bias,
+                   IO* out, const RunOptions& opts, RunStats* stats) {
   const WidthPlan wp = width_plan(g);
   const Plan p = make_plan(g, wp, sizeof(T), resolve_threads(opts.threads));
   const DimTaps dt =
@@ -215,7 +217,15 @@ void phase_forward(const Geometry& g, const T* data, const T* weight, const T* b
   }
   InterruptPoll poll(opts);
   reorder_weights(p, weight, wr);
-  const RowKernel<T> kernel = row_kernel<T>();
+  std::vector<T> bias_t;  // the bias as T (a copy only when IO is not T)
+  const T* bias_row = nullptr;
+  if (bias && std::is_same<T, IO>::value) {
+    bias_row = reinterpret_cast<const T*>(bias);
+  } else if (bias) {
+    bias_t.assign(bias, bias + p.filters);
+    bias_row = bias_t.data();
+  }
+  const RowKernel<T, IO> kernel = row_kernel<T, IO>();
   const int64_t rows_in = p.in_depth * p.in_height, rows_out = p.out_depth * p.out_height;
   const int64_t So = rows_out * p.out_width;
   const int64_t unit_rows = p.channels_per_group * rows_in;  // padded rows per (sample, group)
@@ -256,11 +266,11 @@ void phase_forward(const Geometry& g, const T* data, const T* weight, const T* b
             }
           }
         }
-        PhaseRow<T> r;
+        PhaseRow<T, IO> r;
         r.x = xs.data();
         r.w = ws.data();
         r.entries = static_cast<int64_t>(xs.size());
-        r.bias = bias ? bias + gi * p.filters_per_group : nullptr;
+        r.bias = bias_row ? bias_row + gi * p.filters_per_group : nullptr;
         // Unit u0 + u is sample n, group gi: its filters' planes are consecutive.
         r.y = out + (u0 + u) * p.filters_per_group * So + row * p.out_width;
         r.filter_stride = So;
@@ -277,10 +287,14 @@ void phase_forward(const Geometry& g, const T* data, const T* weight, const T* b
   poll.finish();
 }
 
-template void phase_forward<float>(const Geometry&, const float*, const float*, const float*,
-                                   float*, const RunOptions&, RunStats*);
-template void phase_forward<double>(const Geometry&, const double*, const double*,
-                                    const double*, double*, const RunOptions&, RunStats*);
+template void phase_forward<float, float>(const Geometry&, const float*, const float*,
+                                          const float*, float*, const RunOptions&, RunStats*);
+template void phase_forward<double, double>(const Geometry&, const double*, const double*,
+                                            const double*, double*, const RunOptions&,
+                                            RunStats*);
+template void phase_forward<float, double>(const Geometry&, const double*, const double*,
+                                           const double*, double*, const RunOptions&,
+                                           RunStats*);
 
 }  // namespace cpu
 }  // namespace deconv

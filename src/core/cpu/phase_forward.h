@@ -18,9 +18,11 @@ bool phase_forward_fits(const Geometry& g, size_t elem);
 // Whether the automatic choice takes the phase path for g (see phase_forward.cpp).
 bool phase_forward_preferred(const Geometry& g, size_t elem);
 
-template <typename T>
-void phase_forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
-                   const RunOptions& opts, RunStats* stats);
+// T is the arithmetic's type, IO the arrays' (T, or double for float arithmetic on R's
+// doubles: converted as the input is padded and as each output is stored).
+template <typename T, typename IO = T>
+void phase_forward(const Geometry& g, const IO* data, const IO* weight, const IO* bias,
+                   IO* out, const RunOptions& opts, RunStats* stats);
 
 }  // namespace cpu
 }  // namespace deconv

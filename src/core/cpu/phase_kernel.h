@@ -1,7 +1,9 @@
 // The inner loop of the phase-decomposed forward (phase_forward.cpp): one output row of
 // one group, every filter and every width phase, accumulated in SIMD registers and
 // written once. Built three times from phase_kernel.inc: portable, and with AVX2 and
-// with AVX-512 where the compiler takes them (chosen at run time by the CPU).
+// with AVX-512 where the compiler takes them (chosen at run time by the CPU). Out is the
+// output's element type: T, or double for float arithmetic on R's doubles (converted at
+// the store).
 #pragma once
 
 #include <cstdint>
@@ -16,7 +18,7 @@ struct WidthPhase {
   int64_t r, count, begin, end;
 };
 
-template <typename T>
+template <typename T, typename Out = T>
 struct PhaseRow {
   // The row's input contributions: for entry e, x[e] points at iw = 0 of a zero-padded
   // input row, and w[e] at that (channel, kd, kh)'s weights, laid out [kw][filter].
@@ -24,7 +26,7 @@ struct PhaseRow {
   const T* const* w;
   int64_t entries;
   const T* bias;           // this group's filters' biases, or null
-  T* y;                    // output of filter 0 at (row, ow = 0)
+  Out* y;                  // output of filter 0 at (row, ow = 0)
   int64_t filter_stride;   // elements between two filters' outputs
   int64_t filters;
   const WidthPhase* phases;
@@ -37,12 +39,13 @@ struct PhaseRow {
 // this many values past each phase's last block start.
 constexpr int64_t kPhaseBlock = 32;
 
-template <typename T>
-void phase_row_portable(const PhaseRow<T>& row);
-template <typename T>
-void phase_row_avx2(const PhaseRow<T>& row);
-template <typename T>
-void phase_row_avx512(const PhaseRow<T>& row);
+// Built for (T, Out) = (float, float), (double, double) and (float, double).
+template <typename T, typename Out>
+void phase_row_portable(const PhaseRow<T, Out>& row);
+template <typename T, typename Out>
+void phase_row_avx2(const PhaseRow<T, Out>& row);
+template <typename T, typename Out>
+void phase_row_avx512(const PhaseRow<T, Out>& row);
 
 }  // namespace cpu
 }  // namespace deconv

@@ -1,6 +1,7 @@
-// float32 runs on R's doubles: inputs are narrowed into float buffers (in parallel),
-// and results are computed into the R double vector's own memory as floats, then
-// widened in place, so no second output buffer is needed.
+// float32 arithmetic on double arrays (R's numeric vectors), where the kernel cannot
+// convert by itself: inputs are narrowed into float buffers (in parallel), and results
+// are computed into the double array's own memory as floats, then widened in place, so
+// no second output buffer is needed.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,6 @@
 #include "core/run_options.h"
 
 namespace deconv {
-namespace r {
 
 // Values per pass between interrupt checks: a few ms of memory traffic, so a conversion
 // of a huge array still stops promptly (the check runs on the calling thread).
@@ -58,5 +58,4 @@ inline void widen_in_place(double* buf, int64_t n, const RunOptions& opts) {
   for (int64_t i = hi; i-- > 0;) widen(i);  // the small rest, top down
 }
 
-}  // namespace r
 }  // namespace deconv
