@@ -21,6 +21,13 @@ using namespace deconv_test;
 
 namespace {
 
+RunOptions options(CpuPath path, int threads) {
+  RunOptions opts;
+  opts.threads = threads;
+  opts.cpu_path = path;
+  return opts;
+}
+
 template <typename T>
 void check_forward(const Case& c, CpuPath path, int threads, bool want_phase) {
   SCOPED_TRACE(c.str() + (std::is_same<T, double>::value ? " double" : " float") +
@@ -31,11 +38,9 @@ void check_forward(const Case& c, CpuPath path, int threads, bool want_phase) {
   const Inputs raw = random_inputs(r, 77 + threads);
   const auto x = exact<T>(raw.x), w = exact<T>(raw.w), b = exact<T>(raw.b);
   const auto xt = as<T>(x), wt = as<T>(w), bt = as<T>(b);
-  RunOptions opts;
-  opts.threads = threads;
-  opts.cpu_path = path;
+  const RunOptions opts = options(path, threads);
   RunStats stats;
-  stats.phase = !want_phase;
+  stats.phase = !want_phase;  // the run must set it
   auto y = poisoned<T>(r.out_size());
   deconvolution_forward<T>(Context{}, g, xt.data(), wt.data(), c.bias ? bt.data() : nullptr,
                            y.data(), opts, &stats);
@@ -144,11 +149,9 @@ void check_float32_on_doubles(const Case& c, CpuPath path, int threads, bool wan
   const Ref r(c);
   const Inputs raw = random_inputs(r, 91 + threads);
   const auto x = exact<float>(raw.x), w = exact<float>(raw.w), b = exact<float>(raw.b);
-  RunOptions opts;
-  opts.threads = threads;
-  opts.cpu_path = path;
+  const RunOptions opts = options(path, threads);
   RunStats stats;
-  stats.phase = !want_phase;
+  stats.phase = !want_phase;  // the run must set it
   auto y = poisoned<double>(r.out_size());
   deconvolution_forward_float32(Context{}, g, x.data(), w.data(), c.bias ? b.data() : nullptr,
                                 y.data(), opts, &stats);
