@@ -26,8 +26,9 @@ void deconvolution_backward(const Context& ctx, const Geometry& g, const T* out_
                             T* bias_grad, const RunOptions& opts, RunStats* stats = nullptr);
 
 // float32 arithmetic on double host arrays (R's numeric vectors), results as doubles.
-// The CPU's phase-decomposed forward converts as it reads and stores; every other path
-// runs on float copies of the inputs with float results widened in place (precision.h).
+// The CPU forward writes the doubles itself (cpu::forward_float_on_double); the GPU and
+// every backward run on float copies of the inputs, float results widened in place
+// (precision.h).
 void deconvolution_forward_float32(const Context& ctx, const Geometry& g, const double* data,
                                    const double* weight, const double* bias, double* out,
                                    const RunOptions& opts, RunStats* stats = nullptr);

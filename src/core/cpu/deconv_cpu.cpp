@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -33,6 +34,7 @@
 #include "core/cpu/scratch.h"
 #include "core/cpu/taps.h"
 #include "core/error.h"
+#include "core/precision.h"
 
 namespace deconv {
 namespace cpu {
@@ -86,7 +88,8 @@ constexpr int64_t kTargetChunkBytes = int64_t(4) << 20;
 constexpr int64_t kTargetChunkBytesBackward = int64_t(16) << 20;
 
 Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool backward) {
-  Plan p{layer_sizes(g)};
+  Plan p;
+  static_cast<LayerSizes&>(p) = layer_sizes(g);
   p.threads = resolve_threads(opts.threads);
   // A call this small costs less than starting a team (tiny layer: 21 -> 16 us).
   // (In double: the product of four extents may not fit in int64.)
@@ -330,8 +333,9 @@ struct ChunkSteps {
   }
 
   // Direct forward of group gi (one input channel): y += w[f, tap] * x over the runs.
+  template <typename Out>
   void direct_forward(const Chunk& c, int64_t gi, const std::vector<Run>& runs, const T* data,
-                      const T* w, T* out) const {
+                      const T* w, Out* out) const {
     WorkPoll work(*poll);
     for (int64_t n = 0; n < c.nb; ++n) {
       const auto [xo, xs] = x_at(c, n, gi);
@@ -341,7 +345,7 @@ struct ChunkSteps {
           const auto [yo, ys] = y_at(c, n, gi, f, r.o);
           const T wv = w[w_index(f, r.tap)];
           const T* x = data + xo + r.s * xs;
-          T* y = out + yo;
+          Out* y = out + yo;
           for (int64_t j = 0; j < r.count; ++j) y[j * ys] += wv * x[j * xs];
         }
       }
@@ -382,8 +386,10 @@ struct ChunkSteps {
   // Moves values between cols and y over the tile's tap runs: `scatter` adds cols into
   // y_out (col2im), else cols gets y_in's values (im2col; this thread's part of cols is
   // zeroed first). The team splits (sample, filter) planes channels-first, filter
-  // ranges channels-last: output locations never overlap between threads.
-  void transfer(const Chunk& c, int64_t gi, const std::vector<Run>& runs, T* cols, T* y_out,
+  // ranges channels-last: output locations never overlap between threads. Out is the
+  // output's type (double for float arithmetic on R's doubles: converted as it adds).
+  template <typename Out>
+  void transfer(const Chunk& c, int64_t gi, const std::vector<Run>& runs, T* cols, Out* y_out,
                 const T* y_in, bool scatter, const Team& team) const {
     const int64_t sw = g.stride[2], width = c.width();
     WorkPoll work(*poll);
@@ -400,7 +406,7 @@ struct ChunkSteps {
         for (const Run& r : runs) {
           T* cr = col + r.tap * width + r.s;
           if (scatter) {
-            T* dst = y_out + plane + r.o;
+            Out* dst = y_out + plane + r.o;
             for (int64_t j = 0; j < r.count; ++j) dst[j * sw] += cr[j];
           } else {
             const T* src = y_in + plane + r.o;
@@ -428,7 +434,7 @@ struct ChunkSteps {
           for (int64_t j = 0; j < r.count; ++j) {
             T* cr = rows + (r.s + j) * p.group_rows + r.tap * Fg;
             if (scatter) {
-              T* dst = y_out + base + (r.o + j * sw) * p.filters;
+              Out* dst = y_out + base + (r.o + j * sw) * p.filters;
               for (int64_t f = f0; f < f1; ++f) dst[f] += cr[f];
             } else {
               const T* src = y_in + base + (r.o + j * sw) * p.filters;
@@ -442,8 +448,9 @@ struct ChunkSteps {
 
   // GEMM-path forward of group gi: cols = W_g^T X_g, then col2im adds cols into out.
   // `cols` is this worker's buffer; the packed X, when the plan packs, follows it.
+  template <typename Out>
   void gemm_forward(const Chunk& c, int64_t gi, const std::vector<Run>& runs, const T* data,
-                    const T* w, T* out, T* cols, const Team& team) const {
+                    const T* w, Out* out, T* cols, const Team& team) const {
     const int64_t width = c.width();
     const auto x = x_block(data, c, gi, cols + width * p.group_rows, team);
     if (p.pack) team.barrier();
@@ -467,7 +474,7 @@ struct ChunkSteps {
     const int64_t width = c.width();
     T* xpack = cols + width * p.group_rows;
     T* dxpack = xpack + (p.pack ? p.channels_per_group * width : 0);
-    transfer(c, gi, runs, cols, nullptr, out_grad, false, team);
+    transfer<T>(c, gi, runs, cols, nullptr, out_grad, false, team);
     const auto x =
         dw ? x_block(data, c, gi, xpack, team) : std::pair<const T*, int64_t>{nullptr, 0};
     team.barrier();
@@ -512,8 +519,8 @@ struct ChunkSteps {
 // Fills the output with the bias (or zeros) before the columns are added, in blocks of
 // rows (a filter's plane channels-first, a position's filters channels-last) of about
 // kPollWork values, polling between them.
-template <typename T>
-void init_output(const Geometry& g, const Plan& p, const T* bias, T* out, InterruptPoll& poll) {
+template <typename T, typename Out>
+void init_output(const Geometry& g, const Plan& p, const T* bias, Out* out, InterruptPoll& poll) {
   const int64_t len = g.channels_last ? p.filters : p.out_positions;
   const int64_t rows = p.batch * (g.channels_last ? p.out_positions : p.filters);
   const int64_t block = std::max<int64_t>(1, kPollWork / std::max<int64_t>(len, 1));
@@ -523,9 +530,9 @@ void init_output(const Geometry& g, const Plan& p, const T* bias, T* out, Interr
     if (poll.poll()) continue;
     const int64_t r1 = std::min(rows, (bi + 1) * block);
     for (int64_t r = bi * block; r < r1; ++r) {
-      T* o = out + r * len;
-      if (!bias) std::fill_n(o, len, T(0));
-      else if (!g.channels_last) std::fill_n(o, len, bias[r % p.filters]);
+      Out* o = out + r * len;
+      if (!bias) std::fill_n(o, len, Out(0));
+      else if (!g.channels_last) std::fill_n(o, len, static_cast<Out>(bias[r % p.filters]));
       else std::copy_n(bias, len, o);
     }
   }
@@ -604,23 +611,10 @@ bool takes_phase_path(const Geometry& g, const RunOptions& opts, size_t elem) {
                                 : path == CpuPath::Auto && phase_forward_preferred(g, elem);
 }
 
-}  // namespace
-
-bool forward_float_on_double(const Geometry& g, const double* data, const double* weight,
-                             const double* bias, double* out, const RunOptions& opts,
-                             RunStats* stats) {
-  if (!takes_phase_path(g, opts, sizeof(float))) return false;
-  phase_forward<float, double>(g, data, weight, bias, out, opts, stats);
-  return true;
-}
-
-template <typename T>
-void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
-             const RunOptions& opts, RunStats* stats) {
-  if (takes_phase_path(g, opts, sizeof(T))) {
-    phase_forward<T>(g, data, weight, bias, out, opts, stats);
-    return;
-  }
+// GEMM + col2im (or the direct path) into out, of T or (T = float) R's doubles.
+template <typename T, typename Out>
+void gemm_path_forward(const Geometry& g, const T* data, const T* weight, const T* bias,
+                       Out* out, const RunOptions& opts, RunStats* stats) {
   const Plan p = make_plan(g, sizeof(T), opts, false);
   InterruptPoll poll(opts);
   const ChunkSteps<T> steps{g, p, gemm_backend<T>(), &poll};
@@ -641,6 +635,33 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
     });
   });
   poll.finish();
+}
+
+}  // namespace
+
+void forward_float_on_double(const Geometry& g, const double* data, const double* weight,
+                             const double* bias, double* out, const RunOptions& opts,
+                             RunStats* stats) {
+  if (takes_phase_path(g, opts, sizeof(float))) {
+    phase_forward<float, double>(g, data, weight, bias, out, opts, stats);
+    return;
+  }
+  // The GEMMs need float operands; col2im adds their results straight into the doubles.
+  const std::unique_ptr<float[]> x = narrow(data, element_count(g.data_shape), opts),
+                                 w = narrow(weight, element_count(g.weight_shape), opts),
+                                 b = bias ? narrow(bias, element_count(g.bias_shape), opts)
+                                          : nullptr;
+  gemm_path_forward<float, double>(g, x.get(), w.get(), b.get(), out, opts, stats);
+}
+
+template <typename T>
+void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
+             const RunOptions& opts, RunStats* stats) {
+  if (takes_phase_path(g, opts, sizeof(T))) {
+    phase_forward<T>(g, data, weight, bias, out, opts, stats);
+    return;
+  }
+  gemm_path_forward<T, T>(g, data, weight, bias, out, opts, stats);
 }
 
 template <typename T>

@@ -19,10 +19,11 @@ template <typename T>
 void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
              const RunOptions& opts, RunStats* stats = nullptr);
 
-// forward() in float arithmetic on double arrays, where the phase path runs it: that
-// path converts as it pads the input and as it stores each output, so no float copies
-// and no widening pass. Returns false, having done nothing, where GEMM + col2im would run.
-bool forward_float_on_double(const Geometry& g, const double* data, const double* weight,
+// forward() in float arithmetic on double arrays, the result written as doubles: the
+// phase path converts as it pads the input and as it stores each output; GEMM + col2im
+// runs its GEMMs on float copies of the inputs and adds their results into the doubles
+// (col2im then sums in double). No widening pass either way.
+void forward_float_on_double(const Geometry& g, const double* data, const double* weight,
                              const double* bias, double* out, const RunOptions& opts,
                              RunStats* stats = nullptr);
 

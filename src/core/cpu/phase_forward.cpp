@@ -91,7 +91,8 @@ struct Plan : LayerSizes {
 // workspace holds beside the reordered weights, at least one (as the GEMM path's
 // minimal chunk may exceed a tiny workspace).
 Plan make_plan(const Geometry& g, const WidthPlan& wp, size_t elem, int threads) {
-  Plan p{layer_sizes(g)};
+  Plan p;
+  static_cast<LayerSizes&>(p) = layer_sizes(g);
   p.in_depth = g.in[0];
   p.in_height = g.in[1];
   p.in_width = g.in[2];

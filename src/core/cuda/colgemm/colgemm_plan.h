@@ -71,7 +71,8 @@ struct ColgemmPlan : LayerSizes {
 // One group of one sample is the smallest unit: when even that exceeds the budget it is
 // still processed whole, so the buffer then exceeds the budget by that much.
 inline ColgemmPlan plan_colgemm(const Geometry& g, int64_t budget_elems) {
-  ColgemmPlan p{layer_sizes(g)};
+  ColgemmPlan p;
+  static_cast<LayerSizes&>(p) = layer_sizes(g);
   p.geom = make_col_geom(g);
   const int64_t per_group = checked_mul(p.group_rows, p.in_positions, "data");
   const int64_t per_sample = checked_mul(per_group, p.groups, "data");
