@@ -16,9 +16,10 @@ using namespace deconv;
 
 namespace {
 
-// An R double vector's memory (null for R's NULL), with huge pages advised for results.
+// An R double vector's memory (null for R's NULL).
 const double* input_ptr(SEXP x) { return Rf_isNull(x) ? nullptr : REAL(x); }
 
+// The same for a fresh result vector, with huge pages advised before its first touch.
 double* output_ptr(SEXP v) {
   if (Rf_isNull(v)) return nullptr;
   prefer_huge_pages(REAL(v), static_cast<size_t>(Rf_xlength(v)) * sizeof(double));

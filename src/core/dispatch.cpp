@@ -1,8 +1,6 @@
 // Routes a call to the CPU kernels or the CUDA entry points.
 #include "core/dispatch.h"
 
-#include <memory>
-
 #include "core/cpu/deconv_cpu.h"
 #include "core/cuda/cuda_entry_points.h"
 #include "core/cuda/runtime/runtime_device_info.h"
@@ -35,11 +33,6 @@ void deconvolution_backward(const Context& ctx, const Geometry& g, const T* out_
 }
 
 namespace {
-
-// A float copy of n doubles (null stays null).
-std::unique_ptr<float[]> narrowed(const double* x, const Shape& shape, const RunOptions& opts) {
-  return x ? narrow(x, element_count(shape), opts) : nullptr;
-}
 
 // The floats a kernel wrote at the start of `out` become its doubles (null: nothing).
 void widen(double* out, const Shape& shape, const RunOptions& opts) {

@@ -11,6 +11,7 @@
 
 #include "core/huge_pages.h"
 #include "core/run_options.h"
+#include "core/shape.h"
 
 namespace deconv {
 
@@ -30,6 +31,12 @@ inline std::unique_ptr<float[]> narrow(const double* src, int64_t n, const RunOp
     for (int64_t i = b; i < e; ++i) out[i] = static_cast<float>(src[i]);
   }
   return out;
+}
+
+// A float copy of a tensor of `shape` (null stays null: an absent bias).
+inline std::unique_ptr<float[]> narrowed(const double* src, const Shape& shape,
+                                         const RunOptions& opts) {
+  return src ? narrow(src, element_count(shape), opts) : nullptr;
 }
 
 // The first n floats stored in buf become n doubles, in place. Doubles [lo, hi) with

@@ -23,7 +23,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -647,10 +646,8 @@ void forward_float_on_double(const Geometry& g, const double* data, const double
     return;
   }
   // The GEMMs need float operands; col2im adds their results straight into the doubles.
-  const std::unique_ptr<float[]> x = narrow(data, element_count(g.data_shape), opts),
-                                 w = narrow(weight, element_count(g.weight_shape), opts),
-                                 b = bias ? narrow(bias, element_count(g.bias_shape), opts)
-                                          : nullptr;
+  const auto x = narrowed(data, g.data_shape, opts), w = narrowed(weight, g.weight_shape, opts),
+             b = narrowed(bias, g.bias_shape, opts);
   gemm_path_forward<float, double>(g, x.get(), w.get(), b.get(), out, opts, stats);
 }
 

@@ -220,8 +220,8 @@ void phase_forward(const Geometry& g, const IO* data, const IO* weight, const IO
   reorder_weights(p, weight, wr);
   std::vector<T> bias_t;  // the bias as T (a copy only when IO is not T)
   const T* bias_row = nullptr;
-  if (bias && std::is_same<T, IO>::value) {
-    bias_row = reinterpret_cast<const T*>(bias);
+  if constexpr (std::is_same<T, IO>::value) {
+    bias_row = bias;
   } else if (bias) {
     bias_t.assign(bias, bias + p.filters);
     bias_row = bias_t.data();
