@@ -110,6 +110,7 @@ struct RunStats {
   bool group_parallel = false;   // each thread took whole groups, not shares of one
   bool direct = false;           // one input channel per group: products formed directly
   bool phase = false;            // the phase-decomposed forward ran (phase_forward.cpp)
+  bool phase_data_grad = false;  // the data gradient ran direct (phase_backward.cpp)
 };
 
 }  // namespace deconv

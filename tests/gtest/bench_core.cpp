@@ -6,12 +6,14 @@
 //
 //   bench_core --layers=inst/bench/layers.csv [--select=dcgan1,fcn] [--dtypes=float32,float64]
 //              [--gpu-reps=20] [--no-gpu] [--cpu-threads=1,4,8,16] [--cpu-reps=3]
-//              [--cpu-budget=2] [--md=FILE] [--csv=FILE]
+//              [--cpu-budget=2] [--gradients=all|data|weight] [--md=FILE] [--csv=FILE]
 //
 // --cpu-threads= (empty) skips the CPU; --cpu-budget caps the seconds of timed passes per
 // layer, dtype, thread count and direction (at least one pass is timed). Prints markdown
 // tables; --md writes them to FILE, --csv one row per timing. A timing that throws shows
-// as "error" in its cell and the rest goes on. Exit status 0 unless the arguments or the
+// as "error" in its cell and the rest goes on. --gradients=data or weight times the CPU
+// backward with only that gradient (to compare the paths of one; GF/s still count all
+// three). Exit status 0 unless the arguments or the
 // layer file are bad.
 #include <algorithm>
 #include <chrono>
@@ -150,7 +152,8 @@ using Clock = std::chrono::steady_clock;
 
 // Median ms of CPU passes: one warm-up, then up to `reps` timed within `budget_s`.
 template <typename T>
-double cpu_ms(const Geometry& g, bool backward, int threads, int reps, double budget_s) {
+double cpu_ms(const Geometry& g, bool backward, int threads, int reps, double budget_s,
+              const std::string& gradients) {
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> u(-1, 1);
   auto fill = [&](int64_t n) {
@@ -172,8 +175,11 @@ double cpu_ms(const Geometry& g, bool backward, int threads, int reps, double bu
   opts.threads = threads;
   auto pass = [&] {
     if (backward) {
-      deconvolution_backward<T>(cpu, g, y.data(), x.data(), w.data(), dx.data(), dw.data(),
-                                db.data(), opts);
+      const bool all = gradients == "all";
+      deconvolution_backward<T>(cpu, g, y.data(), x.data(), w.data(),
+                                all || gradients == "data" ? dx.data() : nullptr,
+                                all || gradients == "weight" ? dw.data() : nullptr,
+                                all ? db.data() : nullptr, opts);
     } else {
       deconvolution_forward<T>(cpu, g, x.data(), w.data(), b.data(), y.data(), opts);
     }
@@ -200,6 +206,7 @@ struct Options {
   std::vector<int> cpu_threads = {1, 4, 8, 16};
   int cpu_reps = 3;
   double cpu_budget = 2;
+  std::string gradients = "all";
   std::string md, csv;
 };
 
@@ -221,12 +228,15 @@ Options parse(int argc, char** argv) {
         if (!t.empty()) o.cpu_threads.push_back(std::stoi(t));
     } else if (starts(a, "--cpu-reps=")) o.cpu_reps = std::stoi(value("--cpu-reps="));
     else if (starts(a, "--cpu-budget=")) o.cpu_budget = std::stod(value("--cpu-budget="));
+    else if (starts(a, "--gradients=")) o.gradients = value("--gradients=");
     else if (starts(a, "--md=")) o.md = value("--md=");
     else if (starts(a, "--csv=")) o.csv = value("--csv=");
     else throw std::runtime_error("unknown argument '" + a + "'");
   }
   for (const std::string& d : o.dtypes)
     if (d != "float32" && d != "float64") throw std::runtime_error("unknown dtype '" + d + "'");
+  if (o.gradients != "all" && o.gradients != "data" && o.gradients != "weight")
+    throw std::runtime_error("unknown --gradients '" + o.gradients + "'");
   return o;
 }
 
@@ -352,8 +362,9 @@ int main(int argc, char** argv) {
             ms[bwd] = -1;
             try {
               const Geometry g = geometry(L, CudnnTune::None, false);
-              ms[bwd] = dtype == "float32" ? cpu_ms<float>(g, bwd, t, o.cpu_reps, o.cpu_budget)
-                                           : cpu_ms<double>(g, bwd, t, o.cpu_reps, o.cpu_budget);
+              ms[bwd] = dtype == "float32"
+                            ? cpu_ms<float>(g, bwd, t, o.cpu_reps, o.cpu_budget, o.gradients)
+                            : cpu_ms<double>(g, bwd, t, o.cpu_reps, o.cpu_budget, o.gradients);
             } catch (const std::exception& e) {
               note_error(L.name + " " + dtype + " cpu " + std::to_string(t), e);
             }

@@ -109,6 +109,16 @@ inline Case make_case(Layout layout, int64_t N, int64_t G, int64_t Cg, int64_t F
   return c;
 }
 
+// A hand-picked case: adj defaults to zeros, bias on, and target.shape may be given.
+inline Case targeted(Layout layout, int64_t N, int64_t G, int64_t Cg, int64_t Fg, Tuple in,
+                     Tuple k, Tuple s, Tuple d, Tuple p, Tuple a = {}, Tuple target = {},
+                     bool bias = true) {
+  Case c = make_case(layout, N, G, Cg, Fg, in, k, s, d, p, a.empty() ? Tuple(in.size(), 0) : a,
+                     bias);
+  c.target = std::move(target);
+  return c;
+}
+
 // ---- comparison ------------------------------------------------------------------------
 
 template <typename T>

@@ -56,14 +56,6 @@ void check_all(const Case& c) {
   }
 }
 
-Case targeted(Layout layout, int64_t N, int64_t G, int64_t Cg, int64_t Fg, Tuple in, Tuple k,
-              Tuple s, Tuple d, Tuple p, Tuple a = {}, Tuple target = {}, bool bias = true) {
-  Case c = make_case(layout, N, G, Cg, Fg, in, k, s, d, p, a.empty() ? Tuple(in.size(), 0) : a,
-                     bias);
-  c.target = target;
-  return c;
-}
-
 }  // namespace
 
 TEST(PhaseForward, RandomChannelsFirstCases) {
@@ -118,7 +110,8 @@ TEST(PhaseForward, ChannelsLastAndForcedGemmTakeTheGemmPath) {
 }
 
 // The automatic choice (phase_forward_preferred): the phase path up to 32 input channels
-// per group, whatever the taps per phase, on rows of at least 16 outputs per phase.
+// per group, whatever the taps per phase, and up to 64 with 3 width taps in a phase, on
+// rows of at least 16 outputs per phase.
 TEST(PhaseForward, AutomaticChoiceFollowsChannelsPerGroup) {
   const auto k2s2 = [](int64_t Cg, int64_t w) {
     return targeted(Layout::NCHW, 1, 1, Cg, 4, {3, w}, {2, 2}, {2, 2}, {1, 1}, {0, 0});
@@ -133,6 +126,20 @@ TEST(PhaseForward, AutomaticChoiceFollowsChannelsPerGroup) {
   check_forward<float>(
       targeted(Layout::NCHW, 1, 1, 16, 4, {3, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1}),
       CpuPath::Auto, 1, true);
+  // Up to 64 channels when a phase has 3 or more width taps: stride 1 k3, dilated k3 s2
+  // d2 (its even phase has all 3), not k4 s2 (2 taps).
+  check_forward<float>(
+      targeted(Layout::NCHW, 1, 1, 64, 4, {3, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1}),
+      CpuPath::Auto, 1, true);
+  check_forward<double>(
+      targeted(Layout::NCHW, 1, 1, 64, 4, {3, 20}, {3, 3}, {2, 2}, {2, 2}, {2, 2}),
+      CpuPath::Auto, 1, true);
+  check_forward<float>(
+      targeted(Layout::NCHW, 1, 1, 64, 4, {3, 20}, {4, 4}, {2, 2}, {1, 1}, {1, 1}),
+      CpuPath::Auto, 1, false);
+  check_forward<float>(
+      targeted(Layout::NCHW, 1, 1, 65, 4, {3, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1}),
+      CpuPath::Auto, 1, false);
   // Groups count per group: 4 groups of 16 take the phase path.
   check_forward<float>(
       targeted(Layout::NCHW, 1, 4, 16, 2, {3, 20}, {4, 4}, {2, 2}, {1, 1}, {1, 1}),

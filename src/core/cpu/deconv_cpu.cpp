@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "core/cpu/gemm.h"
+#include "core/cpu/phase_backward.h"
 #include "core/cpu/phase_forward.h"
 #include "core/cpu/scratch.h"
 #include "core/cpu/taps.h"
@@ -134,6 +135,7 @@ void report(const Plan& p, size_t elem, RunStats* stats) {
   stats->group_parallel = p.group_parallel;
   stats->direct = p.direct;
   stats->phase = false;
+  stats->phase_data_grad = false;
 }
 
 // A chunk: samples [n0, n0 + nb) and, per sample, input positions [s0, s0 + ts).
@@ -610,6 +612,16 @@ bool takes_phase_path(const Geometry& g, const RunOptions& opts, size_t elem) {
                                 : path == CpuPath::Auto && phase_forward_preferred(g, elem);
 }
 
+// The same for the data gradient: direct (phase_backward.h) or im2col + GEMM, which
+// shares its columns with the weight gradient when that is wanted too.
+bool takes_phase_backward(const Geometry& g, const RunOptions& opts, size_t elem,
+                          bool weight_grad) {
+  const CpuPath path = cpu_path(opts);
+  return path == CpuPath::Phase
+             ? !g.channels_last
+             : path == CpuPath::Auto && phase_backward_preferred(g, elem, weight_grad);
+}
+
 // GEMM + col2im (or the direct path) into out, of T or (T = float) R's doubles.
 template <typename T, typename Out>
 void gemm_path_forward(const Geometry& g, const T* data, const T* weight, const T* bias,
@@ -667,8 +679,16 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
               RunStats* stats) {
   const Plan p = make_plan(g, sizeof(T), opts, true);
   InterruptPoll poll(opts);
-  if (data_grad || weight_grad) {
-    data_and_weight_gradients(g, p, out_grad, data, weight, data_grad, weight_grad, poll, stats);
+  const bool direct_dx =
+      data_grad && takes_phase_backward(g, opts, sizeof(T), weight_grad != nullptr);
+  T* gemm_dx = direct_dx ? nullptr : data_grad;
+  if (gemm_dx || weight_grad) {
+    data_and_weight_gradients(g, p, out_grad, data, weight, gemm_dx, weight_grad, poll, stats);
+  } else if (stats) {
+    *stats = RunStats{};
+  }
+  if (direct_dx && !poll.stopped()) {
+    phase_data_gradient<T>(g, out_grad, weight, data_grad, opts, poll, stats);
   }
   if (bias_grad && !poll.stopped()) bias_gradient(g, p, out_grad, bias_grad, poll);
   poll.finish();

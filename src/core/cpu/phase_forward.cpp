@@ -9,8 +9,6 @@
 #include "core/cpu/phase_forward.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -24,14 +22,9 @@ namespace cpu {
 namespace {
 
 // Valid (tap, input index) pairs of every output index of one dimension.
-struct DimTaps {
-  std::vector<int64_t> begin;            // out + 1 offsets into pairs
-  std::vector<std::pair<int64_t, int64_t>> pairs;
-};
-
-DimTaps dim_taps(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t dilate,
+IndexTaps dim_taps(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t dilate,
                  int64_t pad) {
-  DimTaps t;
+  IndexTaps t;
   t.begin.reserve(out + 1);
   for (int64_t o = 0; o < out; ++o) {
     t.begin.push_back(static_cast<int64_t>(t.pairs.size()));
@@ -124,44 +117,6 @@ void reorder_weights(const Plan& p, const IO* weight, T* out) {
         out[(c * K + t) * Fg + f] = static_cast<T>(weight[(c * Fg + f) * K + t]);
 }
 
-template <typename T, typename Out>
-using RowKernel = void (*)(const PhaseRow<T, Out>&);
-
-// The widest build the CPU runs; DECONV_PHASE_KERNEL=avx2 or portable asks for a
-// narrower one (the tests run each).
-enum class PhaseSimd { Portable, Avx2, Avx512 };
-
-PhaseSimd phase_simd() {
-  static const PhaseSimd simd = [] {
-    const char* env = std::getenv("DECONV_PHASE_KERNEL");
-    const std::string want = env ? env : "";
-    PhaseSimd best = PhaseSimd::Portable;
-#ifdef DECONV_HAVE_AVX2_PHASE
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = PhaseSimd::Avx2;
-#endif
-#ifdef DECONV_HAVE_AVX512_GEMM
-    if (__builtin_cpu_supports("avx512f")) best = PhaseSimd::Avx512;
-#endif
-    if (want == "portable") return PhaseSimd::Portable;
-    if (want == "avx2" && best == PhaseSimd::Avx512) return PhaseSimd::Avx2;
-    return best;
-  }();
-  return simd;
-}
-
-template <typename T, typename Out>
-RowKernel<T, Out> row_kernel() {
-  switch (phase_simd()) {
-#ifdef DECONV_HAVE_AVX512_GEMM
-    case PhaseSimd::Avx512: return &phase_row_avx512<T, Out>;
-#endif
-#ifdef DECONV_HAVE_AVX2_PHASE
-    case PhaseSimd::Avx2: return &phase_row_avx2<T, Out>;
-#endif
-    default: return &phase_row_portable<T, Out>;
-  }
-}
-
 }  // namespace
 
 bool phase_forward_fits(const Geometry& g, size_t elem) {
@@ -188,10 +143,26 @@ bool phase_forward_fits(const Geometry& g, size_t elem) {
 //   6.8 vs 6.7 lose; DCGAN 512 -> 256 at 4x4: 68 vs 1394 ms float.
 // (The rule before counted channels x taps per phase, up to 96: it sent U-Net to the
 // phase path and k4 s2 layers of 32 channels, or stride 1 of 16, to GEMM.)
+// Since the kernel keeps every accumulator in registers on AVX2 (12, not 16) and
+// broadcasts weights from memory, phases with 3 or more width taps per entry win up to 64
+// channels (one thread, float / double): stride 1 k3 64 -> 64 at 48x48 N=2 12.8 vs 11.6
+// / 25.5 vs 24.1 (2 threads 7.1 vs 6.4 / 13.5 vs 12.6), dilated k3 s2 d2 64 -> 64 at
+// 32x32 N=4 12.0 vs 12.3 / 25.8 vs 22.8 (2 threads 10.4 vs 7.0 / 14.6 vs 12.9); one or
+// two taps still lose there (U-Net 25.7 vs 32.4, 128 -> 3 k4 s2 13.6 vs 19.1).
 constexpr int64_t kPhaseMaxChannels = 32;
+constexpr int64_t kPhaseMaxChannelsManyTaps = 64;
+constexpr int64_t kPhaseManyTaps = 3;
 
 bool phase_forward_preferred(const Geometry& g, size_t elem) {
-  if (g.channels_per_group() > kPhaseMaxChannels || g.out[2] / g.stride[2] < 16) return false;
+  if (g.out[2] / g.stride[2] < 16) return false;
+  const int64_t cg = g.channels_per_group();
+  if (cg > kPhaseMaxChannelsManyTaps) return false;
+  if (cg > kPhaseMaxChannels) {
+    const WidthPlan wp = width_plan(g);
+    int64_t most = 0;
+    for (const WidthPhase& ph : wp.phases) most = std::max(most, ph.end - ph.begin);
+    if (most < kPhaseManyTaps) return false;
+  }
   return phase_forward_fits(g, elem);
 }
 
@@ -200,9 +171,9 @@ void phase_forward(const Geometry& g, const IO* data, const IO* weight, const IO
                    IO* out, const RunOptions& opts, RunStats* stats) {
   const WidthPlan wp = width_plan(g);
   const Plan p = make_plan(g, wp, sizeof(T), resolve_threads(opts.threads));
-  const DimTaps dt =
+  const IndexTaps dt =
       dim_taps(p.in_depth, p.out_depth, g.kernel[0], g.stride[0], g.dilate[0], g.pad[0]);
-  const DimTaps ht =
+  const IndexTaps ht =
       dim_taps(p.in_height, p.out_height, g.kernel[1], g.stride[1], g.dilate[1], g.pad[1]);
   const Scratch scratch(static_cast<size_t>(p.pad_elems + p.weight_elems) * sizeof(T));
   T* xpad = scratch.as<T>();
@@ -226,7 +197,7 @@ void phase_forward(const Geometry& g, const IO* data, const IO* weight, const IO
     bias_t.assign(bias, bias + p.filters);
     bias_row = bias_t.data();
   }
-  const RowKernel<T, IO> kernel = row_kernel<T, IO>();
+  const PhaseRowKernel<T, IO> kernel = phase_row_kernel<T, IO>();
   const int64_t rows_in = p.in_depth * p.in_height, rows_out = p.out_depth * p.out_height;
   const int64_t So = rows_out * p.out_width;
   const int64_t unit_rows = p.channels_per_group * rows_in;  // padded rows per (sample, group)

@@ -47,5 +47,13 @@ void phase_row_avx2(const PhaseRow<T, Out>& row);
 template <typename T, typename Out>
 void phase_row_avx512(const PhaseRow<T, Out>& row);
 
+// The widest of those builds the CPU runs (DECONV_PHASE_KERNEL=avx2 or portable in the
+// environment asks for a narrower one; the tests run each). The forward and the data
+// gradient (phase_backward.cpp) both call it.
+template <typename T, typename Out>
+using PhaseRowKernel = void (*)(const PhaseRow<T, Out>&);
+template <typename T, typename Out>
+PhaseRowKernel<T, Out> phase_row_kernel();
+
 }  // namespace cpu
 }  // namespace deconv

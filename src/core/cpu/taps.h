@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "core/shape.h"
 
@@ -12,6 +14,14 @@ namespace cpu {
 inline int64_t floor_div(int64_t a, int64_t b) {  // b > 0
   return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
+
+// For every index of one dimension (out of `begin.size() - 1`), the (tap, index) pairs
+// that meet it: pairs[begin[i]] .. pairs[begin[i + 1] - 1]. The phase kernels list the
+// depth and height taps of each row this way.
+struct IndexTaps {
+  std::vector<int64_t> begin;
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+};
 
 // Calls fn(tap, s_local, o_begin, count) for each run: input positions s_local .. +count
 // (relative to s0, step 1) of the flattened input tile [s0, s1) meet kernel tap `tap`

@@ -1,0 +1,155 @@
+// The direct data gradient (src/core/cpu/phase_backward.cpp), forced through
+// RunOptions::cpu_path: on the random cases of every channels-first layout and on
+// targeted shapes (stride 1, stride > kernel, dilation with stride, groups, depthwise,
+// target.shape with odd crops, wide rows, many channels), in float and double, on 1 to 3
+// threads, against the direct-loop reference; the weight and bias gradients computed
+// beside it, and each subset of the three. RunStats::phase_data_grad says the path ran.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "core/dispatch.h"
+#include "core/run_options.h"
+#include "core/shape.h"
+#include "random_cases.h"
+#include "reference.h"
+
+using namespace deconv;
+using namespace deconv_test;
+
+namespace {
+
+RunOptions options(CpuPath path, int threads) {
+  RunOptions opts;
+  opts.threads = threads;
+  opts.cpu_path = path;
+  return opts;
+}
+
+// All three gradients of c in T, on `path` (or only the data gradient, when `weights`
+// is false); want_direct says whether the data gradient must have run direct.
+template <typename T>
+void check_backward(const Case& c, CpuPath path, int threads, bool want_direct,
+                    bool weights = true) {
+  SCOPED_TRACE(c.str() + (std::is_same<T, double>::value ? " double" : " float") +
+               ", threads " + std::to_string(threads));
+  const Geometry g = infer_geometry(c.params(), c.data_shape());
+  const Ref r(c);
+  ASSERT_EQ(g.out_shape, r.out_shape);
+  const Inputs raw = random_inputs(r, 55 + threads);
+  const auto x = exact<T>(raw.x), w = exact<T>(raw.w), dy = exact<T>(raw.dy);
+  const auto xt = as<T>(x), wt = as<T>(w), dyt = as<T>(dy);
+  std::vector<double> dx, dw, db;
+  r.backward(dy, x, w, dx, dw, db);
+  auto gx = poisoned<T>(r.data_size()), gw = poisoned<T>(r.weight_size()),
+       gb = poisoned<T>(r.F);
+  RunStats stats;
+  stats.phase_data_grad = !want_direct;  // the run must set it
+  deconvolution_backward<T>(Context{}, g, dyt.data(), xt.data(), wt.data(), gx.data(),
+                            weights ? gw.data() : nullptr,
+                            weights && c.bias ? gb.data() : nullptr, options(path, threads),
+                            &stats);
+  EXPECT_EQ(stats.phase_data_grad, want_direct);
+  EXPECT_TRUE(close("data_grad", gx, dx));
+  if (!weights) return;
+  EXPECT_TRUE(close("weight_grad", gw, dw));
+  if (c.bias) {
+    EXPECT_TRUE(close("bias_grad", gb, db));
+  }
+}
+
+void check_all(const Case& c) {
+  const bool direct = !layout_channels_last(c.layout);
+  for (int t : {1, 2, 3}) {
+    check_backward<double>(c, CpuPath::Phase, t, direct);
+    check_backward<float>(c, CpuPath::Phase, t, direct);
+  }
+}
+
+}  // namespace
+
+TEST(PhaseBackward, RandomChannelsFirstCases) {
+  for (int i = 0; i < 300; ++i) {
+    const Case c = random_case(i);
+    if (layout_channels_last(c.layout)) continue;
+    check_all(c);
+    if (HasFailure()) break;  // one case's report is enough
+  }
+}
+
+TEST(PhaseBackward, StrideOne) {
+  check_all(targeted(Layout::NCHW, 2, 1, 5, 3, {9, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}));
+  check_all(targeted(Layout::NCW, 1, 1, 3, 9, {40}, {5}, {1}, {1}, {0}));
+}
+
+TEST(PhaseBackward, StrideLargerThanKernel) {
+  // Phases of dY that no tap reads, and dX rows that no tap reaches along height.
+  check_all(targeted(Layout::NCHW, 2, 1, 3, 2, {5, 4}, {2, 1}, {3, 4}, {1, 1}, {0, 0}, {2, 3}));
+}
+
+TEST(PhaseBackward, DilationWithStride) {
+  check_all(targeted(Layout::NCHW, 1, 1, 4, 5, {6, 7}, {3, 3}, {2, 3}, {2, 2}, {2, 1}, {1, 2}));
+  check_all(targeted(Layout::NCDHW, 1, 1, 2, 3, {3, 4, 5}, {2, 3, 2}, {2, 2, 3}, {3, 2, 2},
+                     {1, 0, 2}));
+}
+
+TEST(PhaseBackward, GroupsAndDepthwise) {
+  check_all(targeted(Layout::NCHW, 2, 4, 3, 5, {6, 6}, {4, 4}, {2, 2}, {1, 1}, {1, 1}));
+  check_all(targeted(Layout::NCHW, 3, 6, 1, 1, {7, 9}, {8, 8}, {4, 4}, {1, 1}, {2, 2}));
+  check_all(targeted(Layout::NCW, 2, 5, 1, 2, {33}, {4}, {2}, {1}, {1}));
+}
+
+TEST(PhaseBackward, TargetShapeWithOddCrops) {
+  check_all(targeted(Layout::NCHW, 1, 1, 3, 4, {5, 6}, {4, 3}, {2, 2}, {1, 1}, {0, 0}, {},
+                     {10, 9}));
+  check_all(targeted(Layout::NCDHW, 2, 1, 2, 2, {3, 2, 4}, {3, 2, 4}, {2, 3, 2}, {1, 1, 1},
+                     {0, 0, 0}, {}, {6, 5, 9}));
+}
+
+TEST(PhaseBackward, WideRowsAndManyChannels) {
+  // dX rows of several blocks with a tail, 13 channels (blocks of 8, 4 and 1) and 3.
+  check_all(targeted(Layout::NCHW, 1, 1, 13, 3, {3, 70}, {4, 4}, {2, 2}, {1, 1}, {1, 1}));
+  check_all(targeted(Layout::NCW, 2, 1, 7, 2, {150}, {16}, {8}, {1}, {4}));
+}
+
+TEST(PhaseBackward, SubsetsOfGradients) {
+  const Case c = targeted(Layout::NCHW, 2, 2, 3, 2, {6, 18}, {4, 4}, {2, 2}, {1, 1}, {1, 1});
+  const Geometry g = infer_geometry(c.params(), c.data_shape());
+  const Ref r(c);
+  const Inputs raw = random_inputs(r, 3);
+  std::vector<double> dx, dw, db;
+  r.backward(raw.dy, raw.x, raw.w, dx, dw, db);
+  check_gradient_subsets(Context{}, g, raw.dy, raw.x, raw.w, dx, dw, db,
+                         options(CpuPath::Phase, 2));
+}
+
+TEST(PhaseBackward, ChannelsLastAndForcedGemmTakeTheGemmPath) {
+  const Case last = targeted(Layout::NHWC, 1, 1, 3, 2, {5, 5}, {4, 4}, {2, 2}, {1, 1}, {1, 1});
+  check_backward<double>(last, CpuPath::Phase, 1, false);
+  check_backward<double>(last, CpuPath::Auto, 1, false, false);
+  const Case first = targeted(Layout::NCHW, 1, 1, 3, 2, {5, 20}, {4, 4}, {2, 2}, {1, 1}, {1, 1});
+  check_backward<double>(first, CpuPath::Gemm, 2, false, false);
+  check_backward<float>(first, CpuPath::Phase, 2, true, false);
+}
+
+// The automatic choice (phase_backward_preferred): direct only when the weight gradient
+// is not wanted (else im2col serves both), for 1D and 2D layers of up to 32 filters per
+// group, on dX rows of at least 16 values.
+TEST(PhaseBackward, AutomaticChoice) {
+  const auto k4s2 = [](int64_t Fg, int64_t w) {
+    return targeted(Layout::NCHW, 1, 1, 4, Fg, {3, w}, {4, 4}, {2, 2}, {1, 1}, {1, 1});
+  };
+  check_backward<float>(k4s2(32, 16), CpuPath::Auto, 1, true, false);
+  check_backward<float>(k4s2(32, 16), CpuPath::Auto, 1, false, true);  // dW wanted too
+  check_backward<float>(k4s2(33, 16), CpuPath::Auto, 1, false, false);
+  check_backward<double>(k4s2(3, 15), CpuPath::Auto, 1, false, false);
+  check_backward<double>(
+      targeted(Layout::NCW, 2, 4, 2, 8, {40}, {4}, {2}, {1}, {1}), CpuPath::Auto, 2, true,
+      false);
+  check_backward<double>(
+      targeted(Layout::NCDHW, 1, 1, 2, 4, {2, 3, 20}, {2, 2, 2}, {2, 2, 2}, {1, 1, 1},
+               {0, 0, 0}),
+      CpuPath::Auto, 1, false, false);
+}
