@@ -51,10 +51,18 @@ extern "C" SEXP C_thread_limit() {
   return r::entry([&]() -> SEXP { return r::scalar_int(thread_limit()); });
 }
 
-// Peak bytes of temporaries of the last CPU run (forward or backward).
-extern "C" SEXP C_last_temp_bytes() {
+// What the last CPU run (forward or backward) used: peak bytes of temporaries and
+// which of the kernels' paths ran (RunStats), for the benchmark and the tests.
+extern "C" SEXP C_last_run_stats() {
   return r::entry([&]() -> SEXP {
-    return r::scalar_real(static_cast<double>(r::last_cpu_run_stats().temp_bytes));
+    const RunStats& s = r::last_cpu_run_stats();
+    return r::named_list({{"temp_bytes", r::scalar_real(static_cast<double>(s.temp_bytes))},
+                          {"chunks", r::scalar_real(static_cast<double>(s.chunks))},
+                          {"phase", r::scalar_lgl(s.phase)},
+                          {"phase_data_grad", r::scalar_lgl(s.phase_data_grad)},
+                          {"direct", r::scalar_lgl(s.direct)},
+                          {"packed", r::scalar_lgl(s.packed)},
+                          {"group_parallel", r::scalar_lgl(s.group_parallel)}});
   });
 }
 

@@ -17,7 +17,7 @@ SEXP C_mxnet_attrs(SEXP, SEXP);
 SEXP C_param_schema();
 // deconv_info.cpp
 SEXP C_deconv_info();
-SEXP C_last_temp_bytes();
+SEXP C_last_run_stats();
 SEXP C_thread_limit();
 SEXP C_gemm_benchmark(SEXP, SEXP, SEXP, SEXP);
 // gpu_arrays.cpp
@@ -44,7 +44,7 @@ const R_CallMethodDef entries[] = {
     ENTRY(C_mxnet_attrs, 2),
     ENTRY(C_param_schema, 0),
     ENTRY(C_deconv_info, 0),
-    ENTRY(C_last_temp_bytes, 0),
+    ENTRY(C_last_run_stats, 0),
     ENTRY(C_thread_limit, 0),
     ENTRY(C_gemm_benchmark, 4),
     ENTRY(C_gpu_put, 3),

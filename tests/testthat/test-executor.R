@@ -288,3 +288,27 @@ test_that("a few gradient-descent steps on a tiny upsampling problem lower the l
   expect_true(all(diff(losses) < 0))
   expect_lt(losses[8], 0.01 * losses[1])
 })
+
+test_that("a layer with frozen weights computes its data gradient directly, and agrees", {
+  # With no weight gradient wanted the CPU skips im2col and runs the direct data gradient
+  # (small filter counts, 1D/2D); it matches deconvolution_backward(), whose weight
+  # gradient makes it share im2col + GEMM.
+  data <- mx.symbol.Variable("data")
+  s <- mx.symbol.Deconvolution(data, kernel = c(4, 4), stride = c(2, 2), pad = c(1, 1),
+                               num.filter = 5, name = "up")
+  args <- random_args(s, c(20, 7, 3, 2), seed = 4)
+  for (dtype in c("float64", "float32")) {
+    exec <- mx.simple.bind(s, "cpu", grad.req = c(data = "write", up_weight = "null"),
+                           data = c(20, 7, 3, 2), dtype = dtype)
+    mx.exec.update.arg.arrays(exec, args, match.name = TRUE)
+    mx.exec.forward(exec)
+    dy <- array(rnorm(length(exec$outputs[[1]])), dim(exec$outputs[[1]]))
+    mx.exec.backward(exec, dy)
+    expect_true(deconv:::cpp_last_run_stats()$phase_data_grad)
+    full <- deconvolution_backward(dy, args$data, args$up_weight, kernel = c(4, 4),
+                                   stride = c(2, 2), pad = c(1, 1), num.filter = 5)
+    expect_false(deconv:::cpp_last_run_stats()$phase_data_grad)
+    expect_equal(exec$grad.arrays$data, full$data,
+                 tolerance = if (dtype == "float64") 1e-12 else 1e-5)
+  }
+})
