@@ -32,17 +32,6 @@ void deconvolution_backward(const Context& ctx, const Geometry& g, const T* out_
   }
 }
 
-namespace {
-
-// The floats a kernel wrote at the start of `out` become its doubles (null: nothing).
-void widen(double* out, const Shape& shape, const RunOptions& opts) {
-  if (out) widen_in_place(out, element_count(shape), opts);
-}
-
-float* as_floats(double* p) { return reinterpret_cast<float*>(p); }
-
-}  // namespace
-
 void deconvolution_forward_float32(const Context& ctx, const Geometry& g, const double* data,
                                    const double* weight, const double* bias, double* out,
                                    const RunOptions& opts, RunStats* stats) {
@@ -53,7 +42,7 @@ void deconvolution_forward_float32(const Context& ctx, const Geometry& g, const 
   const auto x = narrowed(data, g.data_shape, opts), w = narrowed(weight, g.weight_shape, opts),
              b = narrowed(bias, g.bias_shape, opts);
   deconvolution_forward<float>(ctx, g, x.get(), w.get(), b.get(), as_floats(out), opts, stats);
-  widen(out, g.out_shape, opts);
+  widen_result(out, g.out_shape, opts);
 }
 
 void deconvolution_backward_float32(const Context& ctx, const Geometry& g,
@@ -61,13 +50,18 @@ void deconvolution_backward_float32(const Context& ctx, const Geometry& g,
                                     const double* weight, double* data_grad,
                                     double* weight_grad, double* bias_grad,
                                     const RunOptions& opts, RunStats* stats) {
+  if (ctx.device == Device::CPU) {
+    cpu::backward_float_on_double(g, out_grad, data, weight, data_grad, weight_grad, bias_grad,
+                                  opts, stats);
+    return;
+  }
   const auto dy = narrowed(out_grad, g.out_shape, opts), x = narrowed(data, g.data_shape, opts),
              w = narrowed(weight, g.weight_shape, opts);
   deconvolution_backward<float>(ctx, g, dy.get(), x.get(), w.get(), as_floats(data_grad),
                                 as_floats(weight_grad), as_floats(bias_grad), opts, stats);
-  widen(data_grad, g.data_shape, opts);
-  widen(weight_grad, g.weight_shape, opts);
-  widen(bias_grad, g.bias_shape, opts);
+  widen_result(data_grad, g.data_shape, opts);
+  widen_result(weight_grad, g.weight_shape, opts);
+  widen_result(bias_grad, g.bias_shape, opts);
 }
 
 // Device arrays were made on a device this build and machine could use, so no

@@ -65,4 +65,13 @@ inline void widen_in_place(double* buf, int64_t n, const RunOptions& opts) {
   for (int64_t i = hi; i-- > 0;) widen(i);  // the small rest, top down
 }
 
+// The floats a kernel wrote at the start of a double array of `shape` become its
+// doubles (null: nothing to widen).
+inline void widen_result(double* out, const Shape& shape, const RunOptions& opts) {
+  if (out) widen_in_place(out, element_count(shape), opts);
+}
+
+// A double array's memory, for a kernel that writes floats there before widen_result.
+inline float* as_floats(double* p) { return reinterpret_cast<float*>(p); }
+
 }  // namespace deconv

@@ -26,6 +26,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "core/cpu/gemm.h"
@@ -87,7 +88,10 @@ constexpr int64_t kTargetChunkBytes = int64_t(4) << 20;
 // 60 ms at 4 MB, 49 ms at 16 MB, 52 ms at 64 MB). 16 MB still fits the scratch cache.
 constexpr int64_t kTargetChunkBytesBackward = int64_t(16) << 20;
 
-Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool backward) {
+// `convert`: the backward of float arithmetic on R's doubles, whose channels-first
+// chunks always pack X and dX (converted as they are copied), tiles included.
+Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool backward,
+               bool convert = false) {
   Plan p;
   static_cast<LayerSizes&>(p) = layer_sizes(g);
   p.threads = resolve_threads(opts.threads);
@@ -113,10 +117,11 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
   } else {
     p.samples_per_chunk = 1;
   }
-  p.pack = !g.channels_last && p.samples_per_chunk > 1 && !p.direct;
+  p.pack = !g.channels_last && !p.direct && (p.samples_per_chunk > 1 || convert);
+  const int64_t per_position = p.group_rows + (p.pack ? packed : 0);
   p.tile = p.samples_per_chunk > 1
                ? p.in_positions
-               : std::min(p.in_positions, std::max<int64_t>(1, budget / p.group_rows));
+               : std::min(p.in_positions, std::max<int64_t>(1, budget / per_position));
   p.buffer_elems =
       p.direct ? 0 : p.samples_per_chunk * p.tile * (p.group_rows + (p.pack ? packed : 0));
   return p;
@@ -279,31 +284,38 @@ struct ChunkSteps {
   // X of group gi for the chunk: (Cg x width) channels-first, packed by the team when
   // the chunk holds several samples (then the team must meet at a barrier before using
   // it), or (width x Cg) channels-last. Returns the pointer and leading dimension.
-  std::pair<const T*, int64_t> x_block(const T* data, const Chunk& c, int64_t gi, T* pack,
+  // X of another type than T (R's doubles) is always packed, converted (make_plan).
+  template <typename IO>
+  std::pair<const T*, int64_t> x_block(const IO* data, const Chunk& c, int64_t gi, T* pack,
                                        const Team& team) const {
-    if (g.channels_last) {
-      return {data + (c.n0 * p.in_positions + c.s0) * p.channels + gi * p.channels_per_group,
-              p.channels};
-    }
-    if (!p.pack) {
-      return {data + (c.n0 * p.channels + gi * p.channels_per_group) * p.in_positions + c.s0,
-              p.in_positions};
+    if constexpr (std::is_same<IO, T>::value) {
+      if (g.channels_last) {
+        return {data + (c.n0 * p.in_positions + c.s0) * p.channels + gi * p.channels_per_group,
+                p.channels};
+      }
+      if (!p.pack) {
+        return {data + (c.n0 * p.channels + gi * p.channels_per_group) * p.in_positions + c.s0,
+                p.in_positions};
+      }
     }
     repack(data, pack, c, gi, true, team);
     return {pack, c.width()};
   }
 
-  // Copies group gi's channels of the chunk's samples from a channels-first tensor into
-  // a packed (Cg x c.nb*S) matrix when `to_packed`, else from such a matrix into a tensor.
-  void repack(const T* from, T* to, const Chunk& c, int64_t gi, bool to_packed,
+  // Copies group gi's channels of the chunk (its samples, the tile's positions) from a
+  // channels-first tensor into a packed (Cg x c.nb*ts) matrix when `to_packed`, else from
+  // such a matrix into a tensor, converting when the two types differ.
+  template <typename From, typename To>
+  void repack(const From* from, To* to, const Chunk& c, int64_t gi, bool to_packed,
               const Team& team) const {
     const int64_t Cg = p.channels_per_group, S = p.in_positions;
     const auto [b, e] = team.share(c.nb * Cg);
     for (int64_t i = b; i < e; ++i) {
       const int64_t n = i / Cg, ci = i % Cg;
-      const int64_t tensor = ((c.n0 + n) * p.channels + gi * Cg + ci) * S;
-      const int64_t packed = ci * c.width() + n * S;
-      std::copy_n(from + (to_packed ? tensor : packed), S, to + (to_packed ? packed : tensor));
+      const int64_t tensor = ((c.n0 + n) * p.channels + gi * Cg + ci) * S + c.s0;
+      const int64_t packed = ci * c.width() + n * c.ts;
+      std::copy_n(from + (to_packed ? tensor : packed), c.ts,
+                  to + (to_packed ? packed : tensor));
     }
   }
 
@@ -387,11 +399,11 @@ struct ChunkSteps {
   // Moves values between cols and y over the tile's tap runs: `scatter` adds cols into
   // y_out (col2im), else cols gets y_in's values (im2col; this thread's part of cols is
   // zeroed first). The team splits (sample, filter) planes channels-first, filter
-  // ranges channels-last: output locations never overlap between threads. Out is the
-  // output's type (double for float arithmetic on R's doubles: converted as it adds).
-  template <typename Out>
+  // ranges channels-last: output locations never overlap between threads. Out and In
+  // are y's types (double for float arithmetic on R's doubles: converted as it moves).
+  template <typename Out, typename In>
   void transfer(const Chunk& c, int64_t gi, const std::vector<Run>& runs, T* cols, Out* y_out,
-                const T* y_in, bool scatter, const Team& team) const {
+                const In* y_in, bool scatter, const Team& team) const {
     const int64_t sw = g.stride[2], width = c.width();
     WorkPoll work(*poll);
     if (!g.channels_last) {
@@ -410,8 +422,8 @@ struct ChunkSteps {
             Out* dst = y_out + plane + r.o;
             for (int64_t j = 0; j < r.count; ++j) dst[j * sw] += cr[j];
           } else {
-            const T* src = y_in + plane + r.o;
-            for (int64_t j = 0; j < r.count; ++j) cr[j] = src[j * sw];
+            const In* src = y_in + plane + r.o;
+            for (int64_t j = 0; j < r.count; ++j) cr[j] = static_cast<T>(src[j * sw]);
           }
         }
       }
@@ -438,7 +450,7 @@ struct ChunkSteps {
               Out* dst = y_out + base + (r.o + j * sw) * p.filters;
               for (int64_t f = f0; f < f1; ++f) dst[f] += cr[f];
             } else {
-              const T* src = y_in + base + (r.o + j * sw) * p.filters;
+              const In* src = y_in + base + (r.o + j * sw) * p.filters;
               std::copy(src + f0, src + f1, cr + f0);
             }
           }
@@ -463,19 +475,21 @@ struct ChunkSteps {
                    x.first, x.second, w, p.group_rows, T(0), cols, p.group_rows, backend, poll);
     }
     team.barrier();
-    transfer(c, gi, runs, cols, out, nullptr, true, team);
+    transfer<Out, T>(c, gi, runs, cols, out, nullptr, true, team);
   }
 
   // GEMM-path gradients of group gi: cols = im2col(dY), then dX_g = W_g cols and
   // dW_g += X_g cols^T. `cols` is this worker's buffer; the packed X and dX, when the
   // plan packs, follow it. A null data_grad or dw is not wanted.
+  // IO: the arrays' type (T, or R's doubles, which the plan then packs, converting).
+  template <typename IO>
   void gemm_backward(const Chunk& c, int64_t gi, const std::vector<Run>& runs,
-                     const T* out_grad, const T* data, const T* w, T* data_grad, T* dw,
+                     const IO* out_grad, const IO* data, const T* w, IO* data_grad, T* dw,
                      T* cols, const Team& team) const {
     const int64_t width = c.width();
     T* xpack = cols + width * p.group_rows;
     T* dxpack = xpack + (p.pack ? p.channels_per_group * width : 0);
-    transfer<T>(c, gi, runs, cols, nullptr, out_grad, false, team);
+    transfer<T, IO>(c, gi, runs, cols, nullptr, out_grad, false, team);
     const auto x =
         dw ? x_block(data, c, gi, xpack, team) : std::pair<const T*, int64_t>{nullptr, 0};
     team.barrier();
@@ -488,17 +502,21 @@ struct ChunkSteps {
   }
 
   // dX_g = W_g cols: into data_grad, or into dxpack when the plan packs (repacked after).
-  void data_grad_gemm(const Chunk& c, int64_t gi, const T* w, const T* cols, T* data_grad,
+  template <typename IO>
+  void data_grad_gemm(const Chunk& c, int64_t gi, const T* w, const T* cols, IO* data_grad,
                       T* dxpack, const Team& team) const {
     const int64_t width = c.width();
     const int64_t Cg = p.channels_per_group, FgK = p.group_rows, S = p.in_positions;
-    if (g.channels_last) {
-      gemm_part<T>(team.tid, team.nt, false, true, width, Cg, FgK, cols, FgK, w, FgK, T(0),
-                   data_grad + (c.n0 * S + c.s0) * p.channels + gi * Cg, p.channels,
-                   backend, poll);
-      return;
+    T* dx = dxpack;
+    if constexpr (std::is_same<IO, T>::value) {
+      if (g.channels_last) {
+        gemm_part<T>(team.tid, team.nt, false, true, width, Cg, FgK, cols, FgK, w, FgK, T(0),
+                     data_grad + (c.n0 * S + c.s0) * p.channels + gi * Cg, p.channels,
+                     backend, poll);
+        return;
+      }
+      if (!p.pack) dx = data_grad + (c.n0 * p.channels + gi * Cg) * S + c.s0;
     }
-    T* dx = p.pack ? dxpack : data_grad + (c.n0 * p.channels + gi * Cg) * S + c.s0;
     gemm_part<T>(team.tid, team.nt, false, false, Cg, width, FgK, w, FgK, cols, width, T(0), dx,
                  p.pack ? width : S, backend, poll);
   }
@@ -570,9 +588,10 @@ void bias_gradient(const Geometry& g, const Plan& p, const T* out_grad, T* bias_
 
 // The data and weight gradients (either may be null, not both), chunk by chunk and
 // group by group, on the direct or the GEMM path.
-template <typename T>
-void data_and_weight_gradients(const Geometry& g, const Plan& p, const T* out_grad,
-                               const T* data, const T* weight, T* data_grad, T* weight_grad,
+// IO: the arrays' type (T, or R's doubles with a plan that packs and no direct path).
+template <typename T, typename IO>
+void data_and_weight_gradients(const Geometry& g, const Plan& p, const IO* out_grad,
+                               const IO* data, const T* weight, IO* data_grad, T* weight_grad,
                                InterruptPoll& poll, RunStats* stats) {
   const ChunkSteps<T> steps{g, p, gemm_backend<T>(), &poll};
   const SerialBlas serial_blas;
@@ -584,12 +603,14 @@ void data_and_weight_gradients(const Geometry& g, const Plan& p, const T* out_gr
     for_each_group(p, poll, [&](int64_t gi, const Team& team, int worker) {
       const T* w = weight + gi * p.channels_per_group * p.group_rows;
       T* dw = weight_grad ? weight_grad + gi * p.channels_per_group * p.group_rows : nullptr;
-      if (p.direct) {
-        steps.direct_backward(c, gi, runs, out_grad, data, w, data_grad, dw);
-      } else {
-        steps.gemm_backward(c, gi, runs, out_grad, data, w, data_grad, dw,
-                            scratch.as<T>() + worker * p.buffer_elems, team);
+      if constexpr (std::is_same<IO, T>::value) {
+        if (p.direct) {
+          steps.direct_backward(c, gi, runs, out_grad, data, w, data_grad, dw);
+          return;
+        }
       }
+      steps.gemm_backward(c, gi, runs, out_grad, data, w, data_grad, dw,
+                          scratch.as<T>() + worker * p.buffer_elems, team);
     });
   });
 }
@@ -691,6 +712,45 @@ void backward(const Geometry& g, const T* out_grad, const T* data, const T* weig
     phase_data_gradient<T>(g, out_grad, weight, data_grad, opts, poll, stats);
   }
   if (bias_grad && !poll.stopped()) bias_gradient(g, p, out_grad, bias_grad, poll);
+  poll.finish();
+}
+
+void backward_float_on_double(const Geometry& g, const double* out_grad, const double* data,
+                              const double* weight, double* data_grad, double* weight_grad,
+                              double* bias_grad, const RunOptions& opts, RunStats* stats) {
+  const Plan p = make_plan(g, sizeof(float), opts, true, true);
+  if (g.channels_last || p.direct) {
+    // These paths read their arrays in place: float copies, results widened.
+    const auto dy = narrowed(out_grad, g.out_shape, opts),
+               x = narrowed(data, g.data_shape, opts), w = narrowed(weight, g.weight_shape, opts);
+    backward<float>(g, dy.get(), x.get(), w.get(), as_floats(data_grad), as_floats(weight_grad),
+                    as_floats(bias_grad), opts, stats);
+    widen_result(data_grad, g.data_shape, opts);
+    widen_result(weight_grad, g.weight_shape, opts);
+    widen_result(bias_grad, g.bias_shape, opts);
+    return;
+  }
+  InterruptPoll poll(opts);
+  const bool direct_dx =
+      data_grad && takes_phase_backward(g, opts, sizeof(float), weight_grad != nullptr);
+  double* gemm_dx = direct_dx ? nullptr : data_grad;
+  if (gemm_dx || weight_grad) {
+    const auto w = narrowed(weight, g.weight_shape, opts);
+    // dW accumulates in float at the start of its double array, widened after.
+    data_and_weight_gradients<float, double>(g, p, out_grad, data, w.get(), gemm_dx,
+                                             as_floats(weight_grad), poll, stats);
+    if (!poll.stopped()) widen_result(weight_grad, g.weight_shape, opts);
+  } else if (stats) {
+    *stats = RunStats{};
+  }
+  if (direct_dx && !poll.stopped()) {
+    phase_data_gradient<float, double>(g, out_grad, weight, data_grad, opts, poll, stats);
+  }
+  if (bias_grad && !poll.stopped()) {
+    bias_gradient(g, p, out_grad, bias_grad, poll);
+    // Summed in double from the doubles, stored as the float it is in float32.
+    for (int64_t f = 0; f < p.filters; ++f) bias_grad[f] = static_cast<float>(bias_grad[f]);
+  }
   poll.finish();
 }
 

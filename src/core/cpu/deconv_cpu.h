@@ -27,6 +27,16 @@ void forward_float_on_double(const Geometry& g, const double* data, const double
                              const double* bias, double* out, const RunOptions& opts,
                              RunStats* stats = nullptr);
 
+// backward() in float arithmetic on double arrays, the results written as doubles:
+// channels-first GEMM-path chunks convert dY as im2col reads it and X and dX as they are
+// packed, the direct data gradient as it splits dY and stores dX, and the bias gradient
+// sums the doubles; dW accumulates in float and is widened. Channels-last layers and the
+// depthwise direct path run on float copies, widened after.
+void backward_float_on_double(const Geometry& g, const double* out_grad, const double* data,
+                              const double* weight, double* data_grad, double* weight_grad,
+                              double* bias_grad, const RunOptions& opts,
+                              RunStats* stats = nullptr);
+
 // Gradients of the forward pass given out_grad. Any of data_grad, weight_grad and
 // bias_grad may be null (not wanted); each wanted one is overwritten.
 template <typename T>
