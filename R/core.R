@@ -12,10 +12,12 @@ core_result <- function(result, call, on_shape_error = NULL) {
   result
 }
 
+# The eager forward checks its result inline: a tiny call's time is mostly R's calls,
+# and a core error is a classed list while a result is a plain array (never an object).
 cpp_deconvolution <- function(data, weight, bias, params, dtype, device, device_id, threads,
                               call = NULL, on_shape_error = NULL) {
-  core_result(.Call(C_deconvolution, data, weight, bias, params, dtype, device, device_id,
-                    threads), call, on_shape_error)
+  out <- .Call(C_deconvolution, data, weight, bias, params, dtype, device, device_id, threads)
+  if (is.object(out)) core_result(out, call, on_shape_error) else out
 }
 
 cpp_deconvolution_backward <- function(out_grad, data, weight, bias, params, dtype, device,

@@ -81,11 +81,11 @@ deconvolution <- function(data, weight, bias = NULL, kernel, stride = NULL, dila
   call <- sys.call()
   params <- collect_params(environment(), list(...), call)
   inputs <- eager_inputs(data, weight, bias, params, call)
-  ctx <- parse_ctx(ctx, call)
+  ctx <- eager_ctx(ctx, call)
+  # Positional arguments: matching names costs a tiny call microseconds.
   cpp_deconvolution(inputs$data, inputs$weight, inputs$bias, params, dtype, ctx$device,
-                    ctx$id, threads_option(call), call = call,
-                    on_shape_error = layout_hint(dim(inputs$data), dim(inputs$weight) %||% NA,
-                                                 params, call))
+                    ctx$id, eager_threads(call), call,
+                    layout_hint(dim(inputs$data), dim(inputs$weight) %||% NA, params, call))
 }
 
 #' Gradients of a transposed convolution
@@ -116,15 +116,21 @@ deconvolution_backward <- function(out.grad, data, weight, bias = NULL, kernel, 
   inputs <- eager_inputs(data, weight, bias, params, call)
   if (missing(out.grad)) deconv_abort("out.grad", "required: the output's gradient", call = call)
   out.grad <- as_numeric_array(out.grad, "out.grad", call)
-  ctx <- parse_ctx(ctx, call)
+  ctx <- eager_ctx(ctx, call)
   cpp_deconvolution_backward(out.grad, inputs$data, inputs$weight, inputs$bias, params, dtype,
-                             ctx$device, ctx$id, threads_option(call), TRUE, TRUE, call = call,
+                             ctx$device, ctx$id, eager_threads(call), TRUE, TRUE, call = call,
                              on_shape_error = layout_hint(dim(inputs$data),
                                                           dim(inputs$weight) %||% NA, params,
                                                           call))
 }
 
 eager_inputs <- function(data, weight, bias, params, call) {
+  # The common case in primitives only: plain double arrays, no bias.
+  if (!missing(data) && !missing(weight) && is.null(bias) && is.double(data) &&
+      is.double(weight) && !is.object(data) && !is.object(weight) &&
+      length(dim(data)) >= 3L && length(dim(data)) <= 5L) {
+    return(list(data = data, weight = weight, bias = NULL))
+  }
   if (missing(data)) deconv_abort("data", "required: the input array", call = call)
   if (missing(weight)) deconv_abort("weight", "required: the kernel weights", call = call)
   # A matrix may be a grey image as png::readPNG() returns it.
@@ -135,3 +141,13 @@ eager_inputs <- function(data, weight, bias, params, call) {
        weight = as_numeric_array(weight, "weight", call),
        bias = if (!is.null(bias)) as_numeric_array(bias, "bias", call))
 }
+
+# The context of an eager call: "cpu" (the default) without parse_ctx()'s checks.
+.cpu_ctx <- list(device = "cpu", id = 0L)
+eager_ctx <- function(ctx, call) if (identical(ctx, "cpu")) .cpu_ctx else parse_ctx(ctx, call)
+
+# The thread count of an eager call: 0 (OpenMP's default) when deconv.threads is unset.
+eager_threads <- function(call) {
+  if (is.null(getOption("deconv.threads"))) 0L else threads_option(call)
+}
+
