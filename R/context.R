@@ -39,8 +39,10 @@ print.MXContext <- function(x, ...) {
 
 # ctx as list(device = "cpu"/"gpu", id = int); anything else is a clear error. A
 # context object is validated, not trusted: a hand-made one may say anything.
+.cpu_ctx <- list(device = "cpu", id = 0L)
+
 parse_ctx <- function(ctx, call) {
-  if (identical(ctx, "cpu")) return(list(device = "cpu", id = 0L))
+  if (identical(ctx, "cpu")) return(.cpu_ctx)  # the default, built once
   if (is.character(ctx) && length(ctx) == 1 && !is.na(ctx) && ctx %in% c("cpu", "gpu")) {
     return(list(device = ctx, id = 0L))
   }

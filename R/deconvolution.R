@@ -81,10 +81,10 @@ deconvolution <- function(data, weight, bias = NULL, kernel, stride = NULL, dila
   call <- sys.call()
   params <- collect_params(environment(), list(...), call)
   inputs <- eager_inputs(data, weight, bias, params, call)
-  ctx <- eager_ctx(ctx, call)
+  ctx <- parse_ctx(ctx, call)
   # Positional arguments: matching names costs a tiny call microseconds.
   cpp_deconvolution(inputs$data, inputs$weight, inputs$bias, params, dtype, ctx$device,
-                    ctx$id, eager_threads(call), call,
+                    ctx$id, threads_option(call), call,
                     layout_hint(dim(inputs$data), dim(inputs$weight) %||% NA, params, call))
 }
 
@@ -116,9 +116,9 @@ deconvolution_backward <- function(out.grad, data, weight, bias = NULL, kernel, 
   inputs <- eager_inputs(data, weight, bias, params, call)
   if (missing(out.grad)) deconv_abort("out.grad", "required: the output's gradient", call = call)
   out.grad <- as_numeric_array(out.grad, "out.grad", call)
-  ctx <- eager_ctx(ctx, call)
+  ctx <- parse_ctx(ctx, call)
   cpp_deconvolution_backward(out.grad, inputs$data, inputs$weight, inputs$bias, params, dtype,
-                             ctx$device, ctx$id, eager_threads(call), TRUE, TRUE, call = call,
+                             ctx$device, ctx$id, threads_option(call), TRUE, TRUE, call = call,
                              on_shape_error = layout_hint(dim(inputs$data),
                                                           dim(inputs$weight) %||% NA, params,
                                                           call))
@@ -140,14 +140,5 @@ eager_inputs <- function(data, weight, bias, params, call) {
   list(data = as_numeric_array(data, "data", call, ranks = 3:5),
        weight = as_numeric_array(weight, "weight", call),
        bias = if (!is.null(bias)) as_numeric_array(bias, "bias", call))
-}
-
-# The context of an eager call: "cpu" (the default) without parse_ctx()'s checks.
-.cpu_ctx <- list(device = "cpu", id = 0L)
-eager_ctx <- function(ctx, call) if (identical(ctx, "cpu")) .cpu_ctx else parse_ctx(ctx, call)
-
-# The thread count of an eager call: 0 (OpenMP's default) when deconv.threads is unset.
-eager_threads <- function(call) {
-  if (is.null(getOption("deconv.threads"))) 0L else threads_option(call)
 }
 

@@ -55,13 +55,11 @@ void deconvolution_backward_float32(const Context& ctx, const Geometry& g,
                                   opts, stats);
     return;
   }
-  const auto dy = narrowed(out_grad, g.out_shape, opts), x = narrowed(data, g.data_shape, opts),
-             w = narrowed(weight, g.weight_shape, opts);
-  deconvolution_backward<float>(ctx, g, dy.get(), x.get(), w.get(), as_floats(data_grad),
-                                as_floats(weight_grad), as_floats(bias_grad), opts, stats);
-  widen_result(data_grad, g.data_shape, opts);
-  widen_result(weight_grad, g.weight_shape, opts);
-  widen_result(bias_grad, g.bias_shape, opts);
+  on_float_copies(g, out_grad, data, weight, data_grad, weight_grad, bias_grad, opts,
+                  [&](const float* dy, const float* x, const float* w, float* dx, float* dw,
+                      float* db) {
+                    deconvolution_backward<float>(ctx, g, dy, x, w, dx, dw, db, opts, stats);
+                  });
 }
 
 // Device arrays were made on a device this build and machine could use, so no

@@ -74,4 +74,20 @@ inline void widen_result(double* out, const Shape& shape, const RunOptions& opts
 // A double array's memory, for a kernel that writes floats there before widen_result.
 inline float* as_floats(double* p) { return reinterpret_cast<float*>(p); }
 
+// float gradients of double arrays through a kernel that needs float arrays: fn(dy, x,
+// w, dx, dw, db) gets float copies of the inputs and writes its floats at the start of
+// the (possibly null) result arrays, which are then widened.
+template <class Fn>
+void on_float_copies(const Geometry& g, const double* out_grad, const double* data,
+                     const double* weight, double* data_grad, double* weight_grad,
+                     double* bias_grad, const RunOptions& opts, Fn&& fn) {
+  const auto dy = narrowed(out_grad, g.out_shape, opts), x = narrowed(data, g.data_shape, opts),
+             w = narrowed(weight, g.weight_shape, opts);
+  fn(dy.get(), x.get(), w.get(), as_floats(data_grad), as_floats(weight_grad),
+     as_floats(bias_grad));
+  widen_result(data_grad, g.data_shape, opts);
+  widen_result(weight_grad, g.weight_shape, opts);
+  widen_result(bias_grad, g.bias_shape, opts);
+}
+
 }  // namespace deconv

@@ -119,6 +119,40 @@ inline Case targeted(Layout layout, int64_t N, int64_t G, int64_t Cg, int64_t Fg
   return c;
 }
 
+// RunOptions on `path` with `threads` threads.
+inline deconv::RunOptions path_options(deconv::CpuPath path, int threads) {
+  deconv::RunOptions opts;
+  opts.threads = threads;
+  opts.cpu_path = path;
+  return opts;
+}
+
+// Shapes both phase suites (forward and data gradient) check, by what they exercise.
+inline std::vector<Case> stride_one_cases() {
+  return {targeted(Layout::NCHW, 2, 1, 5, 3, {9, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}),
+          targeted(Layout::NCW, 1, 1, 3, 9, {40}, {5}, {1}, {1}, {0})};
+}
+// Output phases no tap reaches (bias only), and dX rows no tap reaches along height.
+inline std::vector<Case> stride_above_kernel_cases() {
+  return {targeted(Layout::NCHW, 2, 1, 3, 2, {5, 4}, {2, 1}, {3, 4}, {1, 1}, {0, 0}, {2, 3})};
+}
+inline std::vector<Case> dilation_with_stride_cases() {
+  return {targeted(Layout::NCHW, 1, 1, 4, 5, {6, 7}, {3, 3}, {2, 3}, {2, 2}, {2, 1}, {1, 2}),
+          targeted(Layout::NCDHW, 1, 1, 2, 3, {3, 4, 5}, {2, 3, 2}, {2, 2, 3}, {3, 2, 2},
+                   {1, 0, 2})};
+}
+inline std::vector<Case> groups_and_depthwise_cases() {
+  return {targeted(Layout::NCHW, 2, 4, 3, 5, {6, 6}, {4, 4}, {2, 2}, {1, 1}, {1, 1}),
+          targeted(Layout::NCHW, 3, 6, 1, 1, {7, 9}, {8, 8}, {4, 4}, {1, 1}, {2, 2}),
+          targeted(Layout::NCW, 2, 5, 1, 2, {33}, {4}, {2}, {1}, {1})};
+}
+inline std::vector<Case> odd_crop_cases() {
+  return {targeted(Layout::NCHW, 1, 1, 3, 4, {5, 6}, {4, 3}, {2, 2}, {1, 1}, {0, 0}, {},
+                   {10, 9}),
+          targeted(Layout::NCDHW, 2, 1, 2, 2, {3, 2, 4}, {3, 2, 4}, {2, 3, 2}, {1, 1, 1},
+                   {0, 0, 0}, {}, {6, 5, 9})};
+}
+
 // ---- comparison ------------------------------------------------------------------------
 
 template <typename T>

@@ -39,9 +39,7 @@ void check(const Case& c, CpuPath path, int threads, int mask = 7) {
   r.backward(dy, x, w, dx, dw, db);
   auto gx = poisoned<double>(r.data_size()), gw = poisoned<double>(r.weight_size()),
        gb = poisoned<double>(r.F);
-  RunOptions opts;
-  opts.threads = threads;
-  opts.cpu_path = path;
+  const RunOptions opts = path_options(path, threads);
   const bool bias = c.bias && (mask & 4);
   deconvolution_backward_float32(Context{}, g, dy.data(), x.data(), w.data(),
                                  (mask & 1) ? gx.data() : nullptr,

@@ -21,13 +21,6 @@ using namespace deconv_test;
 
 namespace {
 
-RunOptions options(CpuPath path, int threads) {
-  RunOptions opts;
-  opts.threads = threads;
-  opts.cpu_path = path;
-  return opts;
-}
-
 // All three gradients of c in T, on `path` (or only the data gradient, when `weights`
 // is false); want_direct says whether the data gradient must have run direct.
 template <typename T>
@@ -49,7 +42,7 @@ void check_backward(const Case& c, CpuPath path, int threads, bool want_direct,
   stats.phase_data_grad = !want_direct;  // the run must set it
   deconvolution_backward<T>(Context{}, g, dyt.data(), xt.data(), wt.data(), gx.data(),
                             weights ? gw.data() : nullptr,
-                            weights && c.bias ? gb.data() : nullptr, options(path, threads),
+                            weights && c.bias ? gb.data() : nullptr, path_options(path, threads),
                             &stats);
   EXPECT_EQ(stats.phase_data_grad, want_direct);
   EXPECT_TRUE(close("data_grad", gx, dx));
@@ -80,32 +73,23 @@ TEST(PhaseBackward, RandomChannelsFirstCases) {
 }
 
 TEST(PhaseBackward, StrideOne) {
-  check_all(targeted(Layout::NCHW, 2, 1, 5, 3, {9, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}));
-  check_all(targeted(Layout::NCW, 1, 1, 3, 9, {40}, {5}, {1}, {1}, {0}));
+  for (const Case& c : stride_one_cases()) check_all(c);
 }
 
 TEST(PhaseBackward, StrideLargerThanKernel) {
-  // Phases of dY that no tap reads, and dX rows that no tap reaches along height.
-  check_all(targeted(Layout::NCHW, 2, 1, 3, 2, {5, 4}, {2, 1}, {3, 4}, {1, 1}, {0, 0}, {2, 3}));
+  for (const Case& c : stride_above_kernel_cases()) check_all(c);
 }
 
 TEST(PhaseBackward, DilationWithStride) {
-  check_all(targeted(Layout::NCHW, 1, 1, 4, 5, {6, 7}, {3, 3}, {2, 3}, {2, 2}, {2, 1}, {1, 2}));
-  check_all(targeted(Layout::NCDHW, 1, 1, 2, 3, {3, 4, 5}, {2, 3, 2}, {2, 2, 3}, {3, 2, 2},
-                     {1, 0, 2}));
+  for (const Case& c : dilation_with_stride_cases()) check_all(c);
 }
 
 TEST(PhaseBackward, GroupsAndDepthwise) {
-  check_all(targeted(Layout::NCHW, 2, 4, 3, 5, {6, 6}, {4, 4}, {2, 2}, {1, 1}, {1, 1}));
-  check_all(targeted(Layout::NCHW, 3, 6, 1, 1, {7, 9}, {8, 8}, {4, 4}, {1, 1}, {2, 2}));
-  check_all(targeted(Layout::NCW, 2, 5, 1, 2, {33}, {4}, {2}, {1}, {1}));
+  for (const Case& c : groups_and_depthwise_cases()) check_all(c);
 }
 
 TEST(PhaseBackward, TargetShapeWithOddCrops) {
-  check_all(targeted(Layout::NCHW, 1, 1, 3, 4, {5, 6}, {4, 3}, {2, 2}, {1, 1}, {0, 0}, {},
-                     {10, 9}));
-  check_all(targeted(Layout::NCDHW, 2, 1, 2, 2, {3, 2, 4}, {3, 2, 4}, {2, 3, 2}, {1, 1, 1},
-                     {0, 0, 0}, {}, {6, 5, 9}));
+  for (const Case& c : odd_crop_cases()) check_all(c);
 }
 
 TEST(PhaseBackward, WideRowsAndManyChannels) {
@@ -122,7 +106,7 @@ TEST(PhaseBackward, SubsetsOfGradients) {
   std::vector<double> dx, dw, db;
   r.backward(raw.dy, raw.x, raw.w, dx, dw, db);
   check_gradient_subsets(Context{}, g, raw.dy, raw.x, raw.w, dx, dw, db,
-                         options(CpuPath::Phase, 2));
+                         path_options(CpuPath::Phase, 2));
 }
 
 TEST(PhaseBackward, ChannelsLastAndForcedGemmTakeTheGemmPath) {

@@ -21,13 +21,6 @@ using namespace deconv_test;
 
 namespace {
 
-RunOptions options(CpuPath path, int threads) {
-  RunOptions opts;
-  opts.threads = threads;
-  opts.cpu_path = path;
-  return opts;
-}
-
 template <typename T>
 void check_forward(const Case& c, CpuPath path, int threads, bool want_phase) {
   SCOPED_TRACE(c.str() + (std::is_same<T, double>::value ? " double" : " float") +
@@ -38,7 +31,7 @@ void check_forward(const Case& c, CpuPath path, int threads, bool want_phase) {
   const Inputs raw = random_inputs(r, 77 + threads);
   const auto x = exact<T>(raw.x), w = exact<T>(raw.w), b = exact<T>(raw.b);
   const auto xt = as<T>(x), wt = as<T>(w), bt = as<T>(b);
-  const RunOptions opts = options(path, threads);
+  const RunOptions opts = path_options(path, threads);
   RunStats stats;
   stats.phase = !want_phase;  // the run must set it
   auto y = poisoned<T>(r.out_size());
@@ -68,31 +61,23 @@ TEST(PhaseForward, RandomChannelsFirstCases) {
 }
 
 TEST(PhaseForward, StrideOneIsAPlainConvolution) {
-  check_all(targeted(Layout::NCHW, 2, 1, 5, 3, {9, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}));
-  check_all(targeted(Layout::NCW, 1, 1, 3, 9, {40}, {5}, {1}, {1}, {0}));
+  for (const Case& c : stride_one_cases()) check_all(c);
 }
 
 TEST(PhaseForward, StrideLargerThanKernelLeavesBiasOnlyPhases) {
-  check_all(targeted(Layout::NCHW, 2, 1, 3, 2, {5, 4}, {2, 1}, {3, 4}, {1, 1}, {0, 0}, {2, 3}));
+  for (const Case& c : stride_above_kernel_cases()) check_all(c);
 }
 
 TEST(PhaseForward, DilationWithStride) {
-  check_all(targeted(Layout::NCHW, 1, 1, 4, 5, {6, 7}, {3, 3}, {2, 3}, {2, 2}, {2, 1}, {1, 2}));
-  check_all(targeted(Layout::NCDHW, 1, 1, 2, 3, {3, 4, 5}, {2, 3, 2}, {2, 2, 3}, {3, 2, 2},
-                     {1, 0, 2}));
+  for (const Case& c : dilation_with_stride_cases()) check_all(c);
 }
 
 TEST(PhaseForward, GroupsAndDepthwise) {
-  check_all(targeted(Layout::NCHW, 2, 4, 3, 5, {6, 6}, {4, 4}, {2, 2}, {1, 1}, {1, 1}));
-  check_all(targeted(Layout::NCHW, 3, 6, 1, 1, {7, 9}, {8, 8}, {4, 4}, {1, 1}, {2, 2}));
-  check_all(targeted(Layout::NCW, 2, 5, 1, 2, {33}, {4}, {2}, {1}, {1}));
+  for (const Case& c : groups_and_depthwise_cases()) check_all(c);
 }
 
 TEST(PhaseForward, TargetShapeWithOddCrops) {
-  check_all(targeted(Layout::NCHW, 1, 1, 3, 4, {5, 6}, {4, 3}, {2, 2}, {1, 1}, {0, 0}, {},
-                     {10, 9}));
-  check_all(targeted(Layout::NCDHW, 2, 1, 2, 2, {3, 2, 4}, {3, 2, 4}, {2, 3, 2}, {1, 1, 1},
-                     {0, 0, 0}, {}, {6, 5, 9}));
+  for (const Case& c : odd_crop_cases()) check_all(c);
 }
 
 TEST(PhaseForward, WideRowsAndManyFilters) {
@@ -156,7 +141,7 @@ void check_float32_on_doubles(const Case& c, CpuPath path, int threads, bool wan
   const Ref r(c);
   const Inputs raw = random_inputs(r, 91 + threads);
   const auto x = exact<float>(raw.x), w = exact<float>(raw.w), b = exact<float>(raw.b);
-  const RunOptions opts = options(path, threads);
+  const RunOptions opts = path_options(path, threads);
   RunStats stats;
   stats.phase = !want_phase;  // the run must set it
   auto y = poisoned<double>(r.out_size());

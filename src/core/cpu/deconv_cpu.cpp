@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -694,25 +695,49 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
   gemm_path_forward<T, T>(g, data, weight, bias, out, opts, stats);
 }
 
-template <typename T>
-void backward(const Geometry& g, const T* out_grad, const T* data, const T* weight,
-              T* data_grad, T* weight_grad, T* bias_grad, const RunOptions& opts,
-              RunStats* stats) {
-  const Plan p = make_plan(g, sizeof(T), opts, true);
+namespace {
+
+// The three gradients (any may be null) in T arithmetic on IO arrays: the data gradient
+// direct or with the weight gradient on the GEMM path, then the bias gradient. With IO
+// = double (float on R's doubles) the plan packs every chunk and takes no direct path,
+// and weight_grad is float memory the caller widens.
+template <typename T, typename IO>
+void gradients(const Geometry& g, const Plan& p, const IO* out_grad, const IO* data,
+               const IO* weight, IO* data_grad, T* weight_grad, IO* bias_grad,
+               const RunOptions& opts, RunStats* stats) {
   InterruptPoll poll(opts);
   const bool direct_dx =
       data_grad && takes_phase_backward(g, opts, sizeof(T), weight_grad != nullptr);
-  T* gemm_dx = direct_dx ? nullptr : data_grad;
+  IO* gemm_dx = direct_dx ? nullptr : data_grad;
   if (gemm_dx || weight_grad) {
-    data_and_weight_gradients(g, p, out_grad, data, weight, gemm_dx, weight_grad, poll, stats);
+    // The GEMMs take T weights: the array itself, or a float copy of R's doubles.
+    std::unique_ptr<float[]> copy;
+    const T* w;
+    if constexpr (std::is_same<IO, T>::value) {
+      w = weight;
+    } else {
+      copy = narrowed(weight, g.weight_shape, opts);
+      w = copy.get();
+    }
+    data_and_weight_gradients(g, p, out_grad, data, w, gemm_dx, weight_grad, poll, stats);
   } else if (stats) {
     *stats = RunStats{};
   }
   if (direct_dx && !poll.stopped()) {
-    phase_data_gradient<T>(g, out_grad, weight, data_grad, opts, poll, stats);
+    phase_data_gradient<T, IO>(g, out_grad, weight, data_grad, opts, poll, stats);
   }
   if (bias_grad && !poll.stopped()) bias_gradient(g, p, out_grad, bias_grad, poll);
   poll.finish();
+}
+
+}  // namespace
+
+template <typename T>
+void backward(const Geometry& g, const T* out_grad, const T* data, const T* weight,
+              T* data_grad, T* weight_grad, T* bias_grad, const RunOptions& opts,
+              RunStats* stats) {
+  gradients<T, T>(g, make_plan(g, sizeof(T), opts, true), out_grad, data, weight, data_grad,
+                  weight_grad, bias_grad, opts, stats);
 }
 
 void backward_float_on_double(const Geometry& g, const double* out_grad, const double* data,
@@ -721,37 +746,18 @@ void backward_float_on_double(const Geometry& g, const double* out_grad, const d
   const Plan p = make_plan(g, sizeof(float), opts, true, true);
   if (g.channels_last || p.direct) {
     // These paths read their arrays in place: float copies, results widened.
-    const auto dy = narrowed(out_grad, g.out_shape, opts),
-               x = narrowed(data, g.data_shape, opts), w = narrowed(weight, g.weight_shape, opts);
-    backward<float>(g, dy.get(), x.get(), w.get(), as_floats(data_grad), as_floats(weight_grad),
-                    as_floats(bias_grad), opts, stats);
-    widen_result(data_grad, g.data_shape, opts);
-    widen_result(weight_grad, g.weight_shape, opts);
-    widen_result(bias_grad, g.bias_shape, opts);
+    on_float_copies(g, out_grad, data, weight, data_grad, weight_grad, bias_grad, opts,
+                    [&](const float* dy, const float* x, const float* w, float* dx, float* dw,
+                        float* db) { backward<float>(g, dy, x, w, dx, dw, db, opts, stats); });
     return;
   }
-  InterruptPoll poll(opts);
-  const bool direct_dx =
-      data_grad && takes_phase_backward(g, opts, sizeof(float), weight_grad != nullptr);
-  double* gemm_dx = direct_dx ? nullptr : data_grad;
-  if (gemm_dx || weight_grad) {
-    const auto w = narrowed(weight, g.weight_shape, opts);
-    // dW accumulates in float at the start of its double array, widened after.
-    data_and_weight_gradients<float, double>(g, p, out_grad, data, w.get(), gemm_dx,
-                                             as_floats(weight_grad), poll, stats);
-    if (!poll.stopped()) widen_result(weight_grad, g.weight_shape, opts);
-  } else if (stats) {
-    *stats = RunStats{};
-  }
-  if (direct_dx && !poll.stopped()) {
-    phase_data_gradient<float, double>(g, out_grad, weight, data_grad, opts, poll, stats);
-  }
-  if (bias_grad && !poll.stopped()) {
-    bias_gradient(g, p, out_grad, bias_grad, poll);
-    // Summed in double from the doubles, stored as the float it is in float32.
+  // dW accumulates in float at the start of its double array.
+  gradients<float, double>(g, p, out_grad, data, weight, data_grad, as_floats(weight_grad),
+                           bias_grad, opts, stats);
+  widen_result(weight_grad, g.weight_shape, opts);
+  // The bias gradient is summed in double from the doubles; stored as the float it is.
+  if (bias_grad)
     for (int64_t f = 0; f < p.filters; ++f) bias_grad[f] = static_cast<float>(bias_grad[f]);
-  }
-  poll.finish();
 }
 
 template void forward<float>(const Geometry&, const float*, const float*, const float*, float*,

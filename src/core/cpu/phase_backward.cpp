@@ -93,11 +93,10 @@ Plan make_plan(const Geometry& g, const GradientWidth& gw, size_t elem, int thre
   p.weight_elems = p.channels * p.filters_per_group * p.taps;
   p.unit_elems =
       std::max<int64_t>(1, p.filters_per_group * p.rows_out * p.stride_w * gw.row_len);
-  const int64_t budget =
-      workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) - p.weight_elems;
-  const int64_t fit = budget / p.unit_elems;
-  p.within = fit >= 1;
-  p.units = std::max<int64_t>(1, std::min(p.batch * p.groups, fit));
+  const PhaseUnits u =
+      phase_units(g.workspace_mb, elem, p.unit_elems, p.weight_elems, p.batch * p.groups);
+  p.units = u.units;
+  p.within = u.within;
   p.split_elems = p.units * p.unit_elems;
   p.threads = threads;
   return p;

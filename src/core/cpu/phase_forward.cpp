@@ -96,11 +96,10 @@ Plan make_plan(const Geometry& g, const WidthPlan& wp, size_t elem, int threads)
   p.weight_elems = p.channels * p.filters_per_group * p.taps;
   const int64_t per_unit =
       std::max<int64_t>(1, p.channels_per_group * p.in_depth * p.in_height * p.row_len);
-  const int64_t budget =
-      workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) - p.weight_elems;
-  const int64_t fit = budget / per_unit;
-  p.within = fit >= 1;
-  p.units = std::max<int64_t>(1, std::min(p.batch * p.groups, fit));
+  const PhaseUnits u =
+      phase_units(g.workspace_mb, elem, per_unit, p.weight_elems, p.batch * p.groups);
+  p.units = u.units;
+  p.within = u.within;
   p.pad_elems = p.units * per_unit;
   p.threads = threads;
   return p;

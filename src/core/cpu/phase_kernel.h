@@ -6,7 +6,10 @@
 // the store).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+
+#include "core/params.h"
 
 namespace deconv {
 namespace cpu {
@@ -38,6 +41,21 @@ struct PhaseRow {
 // How many outputs one block of the kernel covers: the padded input rows must hold
 // this many values past each phase's last block start.
 constexpr int64_t kPhaseBlock = 32;
+
+// How many (sample, group) units of `per_unit` temporary elements a phase path builds
+// at a time, of `total`: as many as the workspace (`workspace_mb`, elements of `elem`
+// bytes) holds beside `fixed` elements (the reordered weights), at least one; `within`
+// says whether one fits.
+struct PhaseUnits {
+  int64_t units;
+  bool within;
+};
+inline PhaseUnits phase_units(int64_t workspace_mb, size_t elem, int64_t per_unit,
+                              int64_t fixed, int64_t total) {
+  const int64_t fit =
+      (workspace_bytes(workspace_mb) / static_cast<int64_t>(elem) - fixed) / per_unit;
+  return {std::max<int64_t>(1, std::min(total, fit)), fit >= 1};
+}
 
 // Built for (T, Out) = (float, float), (double, double) and (float, double).
 template <typename T, typename Out>
