@@ -50,10 +50,10 @@ cpp_param_schema <- function(call = NULL) core_result(.Call(C_param_schema), cal
 
 cpp_deconv_info <- function(call = NULL) core_result(.Call(C_deconv_info), call)
 
-# Peak bytes of temporaries of the last CPU run (benchmark and workspace tests).
-# The last CPU run's RunStats: temp_bytes, chunks, and which paths ran (phase: the
-# phase-decomposed forward; phase_data_grad: the direct data gradient; direct: the
-# depthwise products without GEMM; packed, group_parallel: how the GEMM path split it).
+# The last CPU run's RunStats (benchmark and workspace tests): temp_bytes, chunks, and
+# which paths ran (phase: the phase-decomposed forward; phase_data_grad and
+# phase_weight_grad: the direct gradients; direct: the depthwise products without GEMM;
+# packed, group_parallel: how the GEMM path split it).
 cpp_last_run_stats <- function(call = NULL) core_result(.Call(C_last_run_stats), call)
 cpp_last_temp_bytes <- function(call = NULL) cpp_last_run_stats(call)$temp_bytes
 

@@ -60,6 +60,7 @@ extern "C" SEXP C_last_run_stats() {
                           {"chunks", r::scalar_real(static_cast<double>(s.chunks))},
                           {"phase", r::scalar_lgl(s.phase)},
                           {"phase_data_grad", r::scalar_lgl(s.phase_data_grad)},
+                          {"phase_weight_grad", r::scalar_lgl(s.phase_weight_grad)},
                           {"direct", r::scalar_lgl(s.direct)},
                           {"packed", r::scalar_lgl(s.packed)},
                           {"group_parallel", r::scalar_lgl(s.group_parallel)}});

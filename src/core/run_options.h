@@ -111,6 +111,7 @@ struct RunStats {
   bool direct = false;           // one input channel per group: products formed directly
   bool phase = false;            // the phase-decomposed forward ran (phase_forward.cpp)
   bool phase_data_grad = false;  // the data gradient ran direct (phase_backward.cpp)
+  bool phase_weight_grad = false;  // so did the weight gradient (no im2col, no GEMM)
 };
 
 }  // namespace deconv

@@ -1,7 +1,7 @@
 // float32 gradients on double arrays (dispatch's deconvolution_backward_float32, that is
 // cpu::backward_float_on_double): the GEMM path converts dY in im2col and X and dX as it
-// packs them, tiles included; the direct data gradient converts as it splits dY and
-// stores dX; channels-last layers and the depthwise direct path run on float copies. All
+// packs them, tiles included; the direct gradients convert as they split dY, pad X and
+// store dX (dW is widened after); channels-last layers and the depthwise direct path run on float copies. All
 // against the direct-loop reference in float precision, on every path, 1 to 3 threads,
 // each subset of the gradients, with the results floats (as a float32 call's must be).
 #include <gtest/gtest.h>
@@ -76,6 +76,7 @@ TEST(Float32Backward, SubsetsOfGradients) {
     for (int mask = 1; mask < 8; ++mask) {
       check(c, CpuPath::Gemm, 2, mask);
       check(c, CpuPath::Auto, 1, mask);
+      check(c, CpuPath::Phase, 3, mask);
     }
     if (HasFailure()) break;
   }

@@ -291,24 +291,34 @@ test_that("a few gradient-descent steps on a tiny upsampling problem lower the l
 
 test_that("a layer with frozen weights computes its data gradient directly, and agrees", {
   # With no weight gradient wanted the CPU skips im2col and runs the direct data gradient
-  # (small filter counts, 1D/2D); it matches deconvolution_backward(), whose weight
-  # gradient makes it share im2col + GEMM.
+  # (small filter counts, 1D/2D); so does the full backward of this small layer, weight
+  # gradient included; both match the im2col + GEMM path (DECONV_CPU_PATH=gemm).
   data <- mx.symbol.Variable("data")
   s <- mx.symbol.Deconvolution(data, kernel = c(4, 4), stride = c(2, 2), pad = c(1, 1),
                                num.filter = 5, name = "up")
   args <- random_args(s, c(20, 7, 3, 2), seed = 4)
   for (dtype in c("float64", "float32")) {
+    tol <- if (dtype == "float64") 1e-12 else 1e-5
     exec <- mx.simple.bind(s, "cpu", grad.req = c(data = "write", up_weight = "null"),
                            data = c(20, 7, 3, 2), dtype = dtype)
     mx.exec.update.arg.arrays(exec, args, match.name = TRUE)
     mx.exec.forward(exec)
     dy <- array(rnorm(length(exec$outputs[[1]])), dim(exec$outputs[[1]]))
     mx.exec.backward(exec, dy)
-    expect_true(deconv:::cpp_last_run_stats()$phase_data_grad)
-    full <- deconvolution_backward(dy, args$data, args$up_weight, kernel = c(4, 4),
-                                   stride = c(2, 2), pad = c(1, 1), num.filter = 5)
+    stats <- deconv:::cpp_last_run_stats()
+    expect_true(stats$phase_data_grad)
+    expect_false(stats$phase_weight_grad)
+    backward <- function() {
+      deconvolution_backward(dy, args$data, args$up_weight, kernel = c(4, 4),
+                             stride = c(2, 2), pad = c(1, 1), num.filter = 5, dtype = dtype)
+    }
+    direct <- backward()
+    expect_true(deconv:::cpp_last_run_stats()$phase_weight_grad)
+    gemm <- withr::with_envvar(c(DECONV_CPU_PATH = "gemm"), backward())
     expect_false(deconv:::cpp_last_run_stats()$phase_data_grad)
-    expect_equal(exec$grad.arrays$data, full$data,
-                 tolerance = if (dtype == "float64") 1e-12 else 1e-5)
+    expect_false(deconv:::cpp_last_run_stats()$phase_weight_grad)
+    expect_equal(exec$grad.arrays$data, gemm$data, tolerance = tol)
+    expect_equal(direct$data, gemm$data, tolerance = tol)
+    expect_equal(direct$weight, gemm$weight, tolerance = tol)
   }
 })

@@ -142,6 +142,7 @@ void report(const Plan& p, size_t elem, RunStats* stats) {
   stats->direct = p.direct;
   stats->phase = false;
   stats->phase_data_grad = false;
+  stats->phase_weight_grad = false;
 }
 
 // A chunk: samples [n0, n0 + nb) and, per sample, input positions [s0, s0 + ts).
@@ -634,8 +635,8 @@ bool takes_phase_path(const Geometry& g, const RunOptions& opts, size_t elem) {
                                 : path == CpuPath::Auto && phase_forward_preferred(g, elem);
 }
 
-// The same for the data gradient: direct (phase_backward.h) or im2col + GEMM, which
-// shares its columns with the weight gradient when that is wanted too.
+// The same for the data and weight gradients: direct (phase_backward.h) or im2col +
+// GEMM (one im2col of dY serves both).
 bool takes_phase_backward(const Geometry& g, const RunOptions& opts, size_t elem,
                           bool weight_grad) {
   const CpuPath path = cpu_path(opts);
@@ -697,19 +698,25 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
 
 namespace {
 
-// The three gradients (any may be null) in T arithmetic on IO arrays: the data gradient
-// direct or with the weight gradient on the GEMM path, then the bias gradient. With IO
-// = double (float on R's doubles) the plan packs every chunk and takes no direct path,
-// and weight_grad is float memory the caller widens.
+// The three gradients (any may be null) in T arithmetic on IO arrays: all direct
+// (phase_backward.h), or the data and weight gradients on the GEMM path, then the bias
+// gradient. With IO = double (float on R's doubles) the plan packs every chunk and takes
+// no direct (depthwise) GEMM-path step, and weight_grad is float memory the caller
+// widens.
 template <typename T, typename IO>
 void gradients(const Geometry& g, const Plan& p, const IO* out_grad, const IO* data,
                const IO* weight, IO* data_grad, T* weight_grad, IO* bias_grad,
                const RunOptions& opts, RunStats* stats) {
   InterruptPoll poll(opts);
-  const bool direct_dx =
-      data_grad && takes_phase_backward(g, opts, sizeof(T), weight_grad != nullptr);
-  IO* gemm_dx = direct_dx ? nullptr : data_grad;
-  if (gemm_dx || weight_grad) {
+  if (!data_grad && !weight_grad) {
+    if (stats) *stats = RunStats{};
+  } else if (takes_phase_backward(g, opts, sizeof(T), weight_grad != nullptr)) {
+    // The bias gradient too, from the pass that splits dY.
+    phase_gradients<T, IO>(g, out_grad, data, weight, data_grad, weight_grad, bias_grad, opts,
+                           poll, stats);
+    poll.finish();
+    return;
+  } else {
     // The GEMMs take T weights: the array itself, or a float copy of R's doubles.
     std::unique_ptr<float[]> copy;
     const T* w;
@@ -719,12 +726,7 @@ void gradients(const Geometry& g, const Plan& p, const IO* out_grad, const IO* d
       copy = narrowed(weight, g.weight_shape, opts);
       w = copy.get();
     }
-    data_and_weight_gradients(g, p, out_grad, data, w, gemm_dx, weight_grad, poll, stats);
-  } else if (stats) {
-    *stats = RunStats{};
-  }
-  if (direct_dx && !poll.stopped()) {
-    phase_data_gradient<T, IO>(g, out_grad, weight, data_grad, opts, poll, stats);
+    data_and_weight_gradients(g, p, out_grad, data, w, data_grad, weight_grad, poll, stats);
   }
   if (bias_grad && !poll.stopped()) bias_gradient(g, p, out_grad, bias_grad, poll);
   poll.finish();

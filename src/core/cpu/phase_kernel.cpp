@@ -1,10 +1,12 @@
-// The portable build of the phase kernel: the compiler's baseline vectors (SSE2 on
-// x86-64), 16 bytes.
+// The portable builds of the phase kernel and the weight gradient's tap dots: the
+// compiler's baseline vectors (SSE2 on x86-64), 16 bytes; and the choice of build.
 #include "core/cpu/phase_kernel.h"
+#include "core/cpu/tap_dots.h"
 
 #define DECONV_PHASE_VARIANT portable
 #define DECONV_PHASE_BYTES 16
 #include "core/cpu/phase_kernel.inc"
+#include "core/cpu/tap_dots.inc"
 
 #include <cstdlib>
 #include <string>
@@ -49,9 +51,33 @@ PhaseRowKernel<T, Out> phase_row_kernel() {
   }
 }
 
+template <typename T>
+TapDotsKernel<T> tap_dots_kernel() {
+  switch (phase_simd()) {
+#ifdef DECONV_HAVE_AVX512_GEMM
+    case PhaseSimd::Avx512: return &tap_dots_avx512<T>;
+#endif
+#ifdef DECONV_HAVE_AVX2_PHASE
+    case PhaseSimd::Avx2: return &tap_dots_avx2<T>;
+#endif
+    default: return &tap_dots_portable<T>;
+  }
+}
+
+template <typename T>
+int64_t tap_dots_lanes() {
+  const PhaseSimd simd = phase_simd();
+  const int64_t bytes = simd == PhaseSimd::Avx512 ? 64 : simd == PhaseSimd::Avx2 ? 32 : 16;
+  return bytes / static_cast<int64_t>(sizeof(T));
+}
+
 template PhaseRowKernel<float, float> phase_row_kernel<float, float>();
 template PhaseRowKernel<double, double> phase_row_kernel<double, double>();
 template PhaseRowKernel<float, double> phase_row_kernel<float, double>();
+template TapDotsKernel<float> tap_dots_kernel<float>();
+template TapDotsKernel<double> tap_dots_kernel<double>();
+template int64_t tap_dots_lanes<float>();
+template int64_t tap_dots_lanes<double>();
 
 }  // namespace cpu
 }  // namespace deconv
