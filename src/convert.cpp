@@ -211,6 +211,11 @@ DeconvParams params_from_r(SEXP list) {
     seen[k] = true;
     values[k] = VECTOR_ELT(list, i);
   }
+  return params_from_values(values.data());
+}
+
+DeconvParams params_from_values(const SEXP* values) {
+  const std::vector<ParamSpec>& schema = param_schema();
   const DeconvParams defaults;
   DeconvParams p;
   for (size_t k = 0; k < schema.size(); ++k) {

@@ -46,6 +46,9 @@ Context context_from_r(SEXP device, SEXP device_id);
 // DeconvParams from the named list the R functions build (MXNet's underscore names).
 DeconvParams params_from_r(SEXP params);
 
+// The same from one value per parameter, in the schema's order (param_schema.h).
+DeconvParams params_from_values(const SEXP* values);
+
 // A double array given as `arg` (the R layer converts integers); refuses anything else.
 void check_double_array(SEXP x, const char* arg);
 

@@ -4,7 +4,12 @@
 // boundary (r_boundary.h).
 #include <Rinternals.h>
 
+#include <cmath>
+#include <cstring>
+#include <thread>
+
 #include "call_checks.h"
+#include "core/param_schema.h"
 #include "convert.h"
 #include "core/dispatch.h"
 #include "core/huge_pages.h"
@@ -69,6 +74,70 @@ extern "C" SEXP C_deconvolution(SEXP data, SEXP weight, SEXP bias, SEXP params, 
     SEXP out = r::new_array(g.out_shape, "data");
     forward_r_arrays(f32, g, data, weight, bias, out, ctx, opts);
     return out;
+  });
+}
+
+namespace {
+
+// Whether x is what deconvolution()'s common case passes: a double vector (an array
+// when `array`) of no class; NULL too when `null_ok`.
+bool plain_doubles(SEXP x, bool null_ok) {
+  if (Rf_isNull(x)) return null_ok;
+  return TYPEOF(x) == REALSXP && !OBJECT(x);
+}
+
+// getOption("deconv.threads") when the fast path may take it: NULL (0) or a whole number
+// up to the cores, where the checked path would neither refuse nor warn; -1 otherwise.
+int fast_threads(SEXP x) {
+  if (Rf_isNull(x)) return 0;
+  if (OBJECT(x) || Rf_xlength(x) != 1 || (TYPEOF(x) != INTSXP && TYPEOF(x) != REALSXP)) return -1;
+  const double v = TYPEOF(x) == INTSXP ? (INTEGER(x)[0] == NA_INTEGER ? -1 : INTEGER(x)[0])
+                                       : REAL(x)[0];
+  const double cores = std::thread::hardware_concurrency();
+  if (!(v >= 0 && v <= cores && v <= thread_limit()) || v != std::floor(v)) return -1;
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+// deconvolution()'s fast path: the arguments as given (the 13 parameters in the
+// schema's order), for plain double arrays on the CPU with no `...`, and the
+// deconv.threads option. Returns NULL when
+// the call is not that common case or any argument or shape is wrong: the R function
+// then takes its checked path, which words every error (the layout hints included).
+// Other failures (memory, interrupts) are errors as usual.
+extern "C" SEXP C_deconvolution_fast(SEXP data, SEXP weight, SEXP bias, SEXP kernel,
+                                     SEXP stride, SEXP dilate, SEXP pad, SEXP adj,
+                                     SEXP target_shape, SEXP num_filter, SEXP num_group,
+                                     SEXP workspace, SEXP no_bias, SEXP cudnn_tune,
+                                     SEXP cudnn_off, SEXP layout, SEXP dtype, SEXP ctx) {
+  return r::entry([&]() -> SEXP {
+    static SEXP option = Rf_install("deconv.threads");
+    const int nt = fast_threads(Rf_GetOption1(option));
+    if (!plain_doubles(data, false) || !plain_doubles(weight, false) ||
+        !plain_doubles(bias, true) || nt < 0 || TYPEOF(ctx) != STRSXP ||
+        Rf_xlength(ctx) != 1 || std::strcmp(CHAR(STRING_ELT(ctx, 0)), "cpu") != 0) {
+      return R_NilValue;
+    }
+    try {
+      const SEXP values[] = {kernel,    stride,    dilate,  pad,        adj,
+                             target_shape, num_filter, num_group, workspace, no_bias,
+                             cudnn_tune, cudnn_off, layout};
+      static_assert(sizeof(values) / sizeof(values[0]) == 13, "one value per parameter");
+      if (param_schema().size() != 13) return R_NilValue;
+      const DeconvParams p = r::params_from_values(values);
+      const bool f32 = r::is_float32(dtype);
+      const Geometry g = host_call_geometry(data, weight, bias, p);
+      SEXP out = r::new_array(g.out_shape, "data");
+      forward_r_arrays(f32, g, data, weight, bias, out, Context{}, r::run_options(nt));
+      return out;
+    } catch (const ParamError&) {
+      return R_NilValue;
+    } catch (const ShapeError&) {
+      return R_NilValue;
+    } catch (const UnsupportedError&) {
+      return R_NilValue;
+    }
   });
 }
 

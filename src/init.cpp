@@ -7,6 +7,8 @@
 extern "C" {
 // deconvolution.cpp
 SEXP C_deconvolution(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP C_deconvolution_fast(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP,
+                          SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_deconvolution_backward(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 // shape.cpp
 SEXP C_deconvolution_shape(SEXP, SEXP);
@@ -37,6 +39,7 @@ namespace {
 #define ENTRY(name, n) {#name, reinterpret_cast<DL_FUNC>(&name), n}
 const R_CallMethodDef entries[] = {
     ENTRY(C_deconvolution, 8),
+    ENTRY(C_deconvolution_fast, 18),
     ENTRY(C_deconvolution_backward, 11),
     ENTRY(C_deconvolution_shape, 2),
     ENTRY(C_deconvolution_params, 1),

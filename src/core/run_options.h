@@ -170,6 +170,14 @@ inline int resolve_threads(int requested) {
 #endif
 }
 
+// The same for a call of `work` multiply-adds: OpenMP's default (requested 0) runs
+// small calls on one thread, where waking a team costs more than the work (a tiny
+// layer's forward is a few hundred); a count asked for is always honoured.
+constexpr int64_t kThreadMinWork = int64_t(1) << 15;
+inline int resolve_threads(int requested, int64_t work) {
+  return requested <= 0 && work < kThreadMinWork ? 1 : resolve_threads(requested);
+}
+
 // This thread's number in the current OpenMP team, and the team's size (0 and 1
 // outside a parallel region or without OpenMP).
 inline int thread_id() {

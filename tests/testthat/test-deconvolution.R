@@ -180,3 +180,53 @@ test_that("the phase-decomposed and the GEMM forward agree, and the automatic ch
                      phase32 <- do.call(deconvolution, c(args, dtype = "float32")))
   expect_equal(phase32, gemm, tolerance = 1e-5)
 })
+
+test_that("the common call takes the fast path, anything else the checked one, both alike", {
+  # The fast path (one .Call) never reaches collect_params(); the checked path always does.
+  taken <- new.env()
+  taken$checked <- 0L
+  count <- bquote(assign("checked", .(taken)$checked + 1L, envir = .(taken)))
+  suppressMessages(trace("collect_params", count, where = asNamespace("deconv"), print = FALSE))
+  on.exit(suppressMessages(untrace("collect_params", where = asNamespace("deconv"))))
+  checked_calls <- function(expr) {
+    before <- taken$checked
+    value <- force(expr)
+    list(value = value, checked = taken$checked - before)
+  }
+  set.seed(3)
+  x <- array(rnorm(5 * 4 * 3 * 2), c(5, 4, 3, 2))
+  w <- array(rnorm(3 * 2 * 4 * 4), c(4, 4, 2, 3))
+  b <- rnorm(2)
+  call <- function(...) deconvolution(x, w, kernel = c(4, 4), stride = c(2, 2), pad = c(1, 1),
+                                      num.filter = 2, ...)
+  fast <- checked_calls(call())
+  expect_identical(fast$checked, 0L)
+  fast_bias <- checked_calls(call(bias = b, no.bias = FALSE, dtype = "float32"))
+  expect_identical(fast_bias$checked, 0L)
+  withr::with_options(list(deconv.threads = 1L), expect_identical(checked_calls(call())$checked, 0L))
+  explicit <- checked_calls(call(ctx = "cpu", cudnn.off = TRUE, layout = "NCHW"))
+  expect_identical(explicit$checked, 0L)
+  expect_identical(explicit$value, fast$value)
+  # These take the checked path, with the same numbers.
+  for (other in list(checked_calls(call(ctx = mx.cpu())),
+                     checked_calls(deconvolution(x, w, kernel = c(4, 4), stride = c(2, 2),
+                                                 pad = c(1, 1), num_filter = 2)))) {
+    expect_identical(other$checked, 1L)
+    expect_identical(other$value, fast$value)
+  }
+  xi <- array(1:120, c(5, 4, 3, 2))
+  int <- checked_calls(deconvolution(xi, w, kernel = c(4, 4), stride = c(2, 2), pad = c(1, 1),
+                                     num.filter = 2))
+  expect_identical(int$checked, 1L)
+  expect_identical(int$value, deconvolution(xi + 0, w, kernel = c(4, 4), stride = c(2, 2),
+                                            pad = c(1, 1), num.filter = 2))
+  withr::with_options(list(deconv.threads = 10^6), expect_error(call(), class = "deconv_param_error"))
+  expect_equal(fast_bias$value, deconvolution(x, w, b, kernel = c(4, 4), stride = c(2, 2),
+                                              pad = c(1, 1), num.filter = 2, no.bias = FALSE,
+                                              dtype = "float32", ctx = mx.cpu()), tolerance = 0)
+  # A wrong argument on the fast path is worded by the checked path, layout hint included.
+  expect_error(deconvolution(x, w, kernel = c(4, 4), stride = c(2, 0), num.filter = 2),
+               class = "deconv_param_error")
+  expect_error(deconvolution(aperm(x, c(3, 1, 2, 4)), w, kernel = c(4, 4), num.filter = 2),
+               class = "deconv_shape_error")
+})

@@ -95,7 +95,7 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
                bool convert = false) {
   Plan p;
   static_cast<LayerSizes&>(p) = layer_sizes(g);
-  p.threads = resolve_threads(opts.threads);
+  p.threads = resolve_threads(opts.threads, g.multiply_adds());
   // A call this small costs less than starting a team (tiny layer: 21 -> 16 us).
   // (In double: the product of four extents may not fit in int64.)
   if (2.0 * p.batch * p.channels * p.in_positions * p.group_rows < kSerialFlops) p.threads = 1;
@@ -596,7 +596,7 @@ void data_and_weight_gradients(const Geometry& g, const Plan& p, const IO* out_g
                                const IO* data, const T* weight, IO* data_grad, T* weight_grad,
                                InterruptPoll& poll, RunStats* stats) {
   const ChunkSteps<T> steps{g, p, gemm_backend<T>(), &poll};
-  const SerialBlas serial_blas;
+  const SerialBlas serial_blas(g.multiply_adds() >= kThreadMinWork);
   const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
   report(p, sizeof(T), stats);
   if (weight_grad) std::fill_n(weight_grad, p.channels * p.group_rows, T(0));
@@ -652,7 +652,7 @@ void gemm_path_forward(const Geometry& g, const T* data, const T* weight, const 
   const Plan p = make_plan(g, sizeof(T), opts, false);
   InterruptPoll poll(opts);
   const ChunkSteps<T> steps{g, p, gemm_backend<T>(), &poll};
-  const SerialBlas serial_blas;
+  const SerialBlas serial_blas(g.multiply_adds() >= kThreadMinWork);
   const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
   report(p, sizeof(T), stats);
   init_output(g, p, bias, out, poll);

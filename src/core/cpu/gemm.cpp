@@ -203,9 +203,9 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
   eigen_gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-SerialBlas::SerialBlas() {
+SerialBlas::SerialBlas(bool needed) {
   const Blas& b = blas();
-  if (b.set_threads && b.get_threads) {
+  if (needed && b.set_threads && b.get_threads) {
     old_ = b.get_threads();
     if (old_ != 1) b.set_threads(1);
     else old_ = -1;

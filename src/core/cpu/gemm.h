@@ -29,7 +29,9 @@ bool gemm_backend_available(GemmBackend b);
 // that BLAS calls made from OpenMP threads do not start threads of their own.
 class SerialBlas {
  public:
-  SerialBlas();
+  // `needed` false leaves the BLAS as it is (a call too small for it to thread: setting
+  // and restoring its thread count costs more than such a call's GEMMs).
+  explicit SerialBlas(bool needed = true);
   ~SerialBlas();
   SerialBlas(const SerialBlas&) = delete;
   SerialBlas& operator=(const SerialBlas&) = delete;

@@ -337,9 +337,9 @@ void phase_gradients(const Geometry& g, const IO* out_grad, const IO* data, cons
                      IO* data_grad, T* weight_grad, IO* bias_grad, const RunOptions& opts,
                      InterruptPoll& poll, RunStats* stats) {
   const GradientWidth gw = gradient_width(g);
-  const Plan p = make_plan(g, gw, sizeof(T), resolve_threads(opts.threads),
-                           weight_grad != nullptr, tap_dots_lanes<T>(),
-                           !std::is_same<T, IO>::value);
+  const int threads = resolve_threads(opts.threads, g.multiply_adds());
+  const Plan p = make_plan(g, gw, sizeof(T), threads, weight_grad != nullptr,
+                           tap_dots_lanes<T>(), !std::is_same<T, IO>::value);
   const IndexTaps dt =
       gradient_taps(g.in[0], g.out[0], g.kernel[0], g.stride[0], g.dilate[0], g.pad[0]);
   const IndexTaps ht =

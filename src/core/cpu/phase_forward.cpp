@@ -169,7 +169,8 @@ template <typename T, typename IO>
 void phase_forward(const Geometry& g, const IO* data, const IO* weight, const IO* bias,
                    IO* out, const RunOptions& opts, RunStats* stats) {
   const WidthPlan wp = width_plan(g);
-  const Plan p = make_plan(g, wp, sizeof(T), resolve_threads(opts.threads));
+  const int threads = resolve_threads(opts.threads, g.multiply_adds());
+  const Plan p = make_plan(g, wp, sizeof(T), threads);
   const IndexTaps dt =
       dim_taps(p.in_depth, p.out_depth, g.kernel[0], g.stride[0], g.dilate[0], g.pad[0]);
   const IndexTaps ht =
