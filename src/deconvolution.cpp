@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <thread>
+#include <vector>
 
 #include "call_checks.h"
 #include "core/param_schema.h"
@@ -87,15 +88,31 @@ bool plain_doubles(SEXP x, bool null_ok) {
 }
 
 // getOption("deconv.threads") when the fast path may take it: NULL (0) or a whole number
-// up to the cores, where the checked path would neither refuse nor warn; -1 otherwise.
+// up to the cores, where the checked path would neither refuse nor warn; -1 otherwise
+// (the checked path then refuses it, or warns of more threads than cores).
 int fast_threads(SEXP x) {
   if (Rf_isNull(x)) return 0;
   if (OBJECT(x) || Rf_xlength(x) != 1 || (TYPEOF(x) != INTSXP && TYPEOF(x) != REALSXP)) return -1;
   const double v = TYPEOF(x) == INTSXP ? (INTEGER(x)[0] == NA_INTEGER ? -1 : INTEGER(x)[0])
                                        : REAL(x)[0];
-  const double cores = std::thread::hardware_concurrency();
-  if (!(v >= 0 && v <= cores && v <= thread_limit()) || v != std::floor(v)) return -1;
-  return static_cast<int>(v);
+  if (!(v >= 0 && v <= thread_limit()) || v != std::floor(v)) return -1;
+  static const double cores = std::thread::hardware_concurrency();
+  return v <= 1 || v <= cores ? static_cast<int>(v) : -1;
+}
+
+// Whether the schema lists the parameters in the order C_deconvolution_fast takes them.
+bool fast_order_holds() {
+  static const bool holds = [] {
+    const char* order[] = {"kernel",     "stride",    "dilate",    "pad",     "adj",
+                           "target_shape", "num_filter", "num_group", "workspace", "no_bias",
+                           "cudnn_tune", "cudnn_off", "layout"};
+    const std::vector<ParamSpec>& schema = param_schema();
+    if (schema.size() != sizeof(order) / sizeof(order[0])) return false;
+    for (size_t k = 0; k < schema.size(); ++k)
+      if (schema[k].name != order[k]) return false;
+    return true;
+  }();
+  return holds;
 }
 
 }  // namespace
@@ -123,8 +140,7 @@ extern "C" SEXP C_deconvolution_fast(SEXP data, SEXP weight, SEXP bias, SEXP ker
       const SEXP values[] = {kernel,    stride,    dilate,  pad,        adj,
                              target_shape, num_filter, num_group, workspace, no_bias,
                              cudnn_tune, cudnn_off, layout};
-      static_assert(sizeof(values) / sizeof(values[0]) == 13, "one value per parameter");
-      if (param_schema().size() != 13) return R_NilValue;
+      if (!fast_order_holds()) return R_NilValue;
       const DeconvParams p = r::params_from_values(values);
       const bool f32 = r::is_float32(dtype);
       const Geometry g = host_call_geometry(data, weight, bias, p);

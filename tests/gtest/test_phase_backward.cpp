@@ -108,10 +108,17 @@ TEST(PhaseBackward, WideRowsAndManyChannels) {
 TEST(PhaseBackward, UnitsOverSeveralChunks) {
   // Rows this long keep the weight gradient to one (sample, group) unit per chunk: six
   // chunks, alternating groups, each adding to dW.
-  check_backward<double>(targeted(Layout::NCW, 3, 2, 2, 2, {33000}, {4}, {2}, {1}, {1}),
-                         CpuPath::Phase, 2, true);
-  check_backward<float>(targeted(Layout::NCW, 3, 2, 2, 2, {33000}, {4}, {2}, {1}, {1}),
-                        CpuPath::Phase, 1, true);
+  const Case c = targeted(Layout::NCW, 3, 2, 2, 2, {33000}, {4}, {2}, {1}, {1});
+  check_backward<double>(c, CpuPath::Phase, 2, true);
+  check_backward<float>(c, CpuPath::Phase, 1, true);
+  const Geometry g = infer_geometry(c.params(), c.data_shape());
+  const Ref r(c);
+  std::vector<double> dy(r.out_size(), 1.0), x(r.data_size(), 1.0), w(r.weight_size(), 1.0);
+  std::vector<double> dw(r.weight_size());
+  RunStats stats;
+  deconvolution_backward<double>(Context{}, g, dy.data(), x.data(), w.data(), nullptr,
+                                 dw.data(), nullptr, path_options(CpuPath::Phase, 1), &stats);
+  EXPECT_EQ(stats.chunks, 6);
 }
 
 TEST(PhaseBackward, SubsetsOfGradients) {

@@ -224,9 +224,27 @@ test_that("the common call takes the fast path, anything else the checked one, b
   expect_equal(fast_bias$value, deconvolution(x, w, b, kernel = c(4, 4), stride = c(2, 2),
                                               pad = c(1, 1), num.filter = 2, no.bias = FALSE,
                                               dtype = "float32", ctx = mx.cpu()), tolerance = 0)
-  # A wrong argument on the fast path is worded by the checked path, layout hint included.
+  # Every parameter away from its default reaches the core as the checked path passes
+  # it (the fast path takes them in the schema's order).
+  x4 <- array(rnorm(7 * 6 * 4 * 2), c(7, 6, 4, 2))
+  w4 <- array(rnorm(3 * 2 * 2 * 4), c(3, 2, 2, 4))
+  b4 <- rnorm(4)
+  many <- function(...) {
+    deconvolution(x4, w4, b4, kernel = c(3, 2), stride = c(2, 3), dilate = c(2, 1),
+                  pad = c(1, 0), num.filter = 4, num.group = 2, workspace = 64,
+                  no.bias = FALSE, cudnn.tune = "fastest", cudnn.off = TRUE, ...)
+  }
+  for (extra in list(list(adj = c(1, 2)), list(target.shape = c(14, 17)),
+                     list(layout = "NCHW"))) {
+    fast_many <- checked_calls(do.call(many, extra))
+    expect_identical(fast_many$checked, 0L)
+    expect_identical(fast_many$value, do.call(many, c(extra, list(ctx = mx.cpu()))))
+  }
+  # A wrong argument on the fast path is worded by the checked path (the layout hints of
+  # test-layout-hints.R, whose plain arrays start on the fast path, too).
   expect_error(deconvolution(x, w, kernel = c(4, 4), stride = c(2, 0), num.filter = 2),
-               class = "deconv_param_error")
-  expect_error(deconvolution(aperm(x, c(3, 1, 2, 4)), w, kernel = c(4, 4), num.filter = 2),
-               class = "deconv_shape_error")
+               "stride", class = "deconv_param_error")
+  torch_order <- aperm(x, c(4, 3, 2, 1))
+  expect_error(deconvolution(torch_order, w, kernel = c(4, 4), num.filter = 2),
+               "from_layout(data, \"NCHW\")", fixed = TRUE, class = "deconv_shape_error")
 })

@@ -596,7 +596,7 @@ void data_and_weight_gradients(const Geometry& g, const Plan& p, const IO* out_g
                                const IO* data, const T* weight, IO* data_grad, T* weight_grad,
                                InterruptPoll& poll, RunStats* stats) {
   const ChunkSteps<T> steps{g, p, gemm_backend<T>(), &poll};
-  const SerialBlas serial_blas(g.multiply_adds() >= kThreadMinWork);
+  const SerialBlas serial_blas(p.threads > 1 || g.multiply_adds() >= kThreadMinWork);
   const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
   report(p, sizeof(T), stats);
   if (weight_grad) std::fill_n(weight_grad, p.channels * p.group_rows, T(0));
@@ -652,7 +652,7 @@ void gemm_path_forward(const Geometry& g, const T* data, const T* weight, const 
   const Plan p = make_plan(g, sizeof(T), opts, false);
   InterruptPoll poll(opts);
   const ChunkSteps<T> steps{g, p, gemm_backend<T>(), &poll};
-  const SerialBlas serial_blas(g.multiply_adds() >= kThreadMinWork);
+  const SerialBlas serial_blas(p.threads > 1 || g.multiply_adds() >= kThreadMinWork);
   const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
   report(p, sizeof(T), stats);
   init_output(g, p, bias, out, poll);

@@ -29,8 +29,8 @@ bool gemm_backend_available(GemmBackend b);
 // that BLAS calls made from OpenMP threads do not start threads of their own.
 class SerialBlas {
  public:
-  // `needed` false leaves the BLAS as it is (a call too small for it to thread: setting
-  // and restoring its thread count costs more than such a call's GEMMs).
+  // `needed` false leaves the BLAS as it is: for a call on one thread too small for the
+  // BLAS to thread (setting and restoring its count costs more than such GEMMs).
   explicit SerialBlas(bool needed = true);
   ~SerialBlas();
   SerialBlas(const SerialBlas&) = delete;

@@ -1,18 +1,21 @@
-// The data gradient as a direct strided convolution (see phase_backward.h). Input
-// position i of a dimension receives dY at o = i * stride - pad + k * dilate through tap
-// k, for the o inside dY. Along depth and height those (k, o) pairs are listed per dX
-// index; along width, o = (i + off) * stride + r with r and off fixed by the tap, so dY
-// is copied split into its stride phases (row r holds dY[q * stride + r]), zero-padded,
-// and every tap reads consecutive values of one phase row. The phase kernel then
-// accumulates each dX row over (filter, kd, kh, kw) entries, vectorised along the width,
-// for blocks of up to 8 channels: the same kernel as the forward, with one tap per entry.
-// Threads share (sample, group, dX row) tasks; every task writes its own rows.
-// The weight gradient reads the same split rows: dW[c, f, kd, kh, kw] is the sum over
+// The data and weight gradients computed directly (see phase_backward.h).
+// Data gradient: a strided convolution of dY. Input position i of a dimension receives
+// dY at o = i * stride - pad + k * dilate through tap k, for the o inside dY. Along
+// depth and height those (k, o) pairs are listed per dX index; along width, o = (i +
+// off) * stride + r with r and off fixed by the tap, so dY is copied split into its
+// stride phases (row r holds dY[q * stride + r]), zero-padded, and every tap reads
+// consecutive values of one phase row. The phase kernel then accumulates each dX row
+// over (filter, kd, kh, kw) entries, vectorised along the width, for blocks of up to 8
+// channels: the same kernel as the forward, with one tap per entry. Threads share
+// (sample, group, dX row) tasks; every task writes its own rows.
+// Weight gradient: from the same split rows, dW[c, f, kd, kh, kw] is the sum over
 // samples and data rows of the dot product of X's row with the dY phase row the tap
 // meets, shifted by its offset. Data rows of whole vectors are read in place, others
 // (and R's doubles for float arithmetic) copied zero-padded to whole vectors; the tap
-// dots (tap_dots.h) sum them for blocks of channels and taps in registers. Threads share (group, channel block, filter) tasks, each owning its dW
-// values; units are split a few at a time so the rows a task streams stay in cache.
+// dots (tap_dots.h) sum them for blocks of channels and taps in registers. Threads
+// share (group, channel block, filter) tasks, each owning its dW values; units are
+// split a few at a time so the rows a task streams stay in cache.
+// Bias gradient: the split pass sums each dY row as it copies it.
 #include "core/cpu/phase_backward.h"
 
 #include <algorithm>
@@ -53,6 +56,10 @@ struct GradientWidth {
   std::vector<int64_t> kw, phase, off;
   int64_t left = 0, row_len = 0;
 };
+
+// The tap dots read data_width (up to 64 bytes of vectors rounded up) values of a phase
+// row from each tap's offset: kPhaseBlock covers that.
+static_assert(kPhaseBlock % 16 == 0, "phase rows hold whole 64-byte vectors of floats");
 
 GradientWidth gradient_width(const Geometry& g) {
   GradientWidth w;
@@ -238,7 +245,8 @@ struct Gradients {
   // dW += the chunk's contributions. A task is (group, block of channels, filter) and
   // owns those dW values; per (kd, kh) it lists the (unit, data row) pairs that meet a
   // dY row and sums each tap's dot products over all of them at once.
-  void weight_grad(int64_t u0, int64_t nu, T* weight_grad, TapDotsKernel<T> kernel) const {
+  void weight_grad(int64_t u0, int64_t nu, T* weight_grad,
+                   void (*kernel)(const TapDots<T>&)) const {
     const int64_t Cg = p.channels_per_group, Fg = p.filters_per_group;
     const int64_t blocks = (Cg + kTaskChannels - 1) / kTaskChannels;
     const int64_t tasks = p.groups * blocks * Fg;
@@ -338,8 +346,9 @@ void phase_gradients(const Geometry& g, const IO* out_grad, const IO* data, cons
                      InterruptPoll& poll, RunStats* stats) {
   const GradientWidth gw = gradient_width(g);
   const int threads = resolve_threads(opts.threads, g.multiply_adds());
-  const Plan p = make_plan(g, gw, sizeof(T), threads, weight_grad != nullptr,
-                           tap_dots_lanes<T>(), !std::is_same<T, IO>::value);
+  const TapDotsBuild<T> dots = tap_dots_build<T>();
+  const Plan p = make_plan(g, gw, sizeof(T), threads, weight_grad != nullptr, dots.lanes,
+                           !std::is_same<T, IO>::value);
   const IndexTaps dt =
       gradient_taps(g.in[0], g.out[0], g.kernel[0], g.stride[0], g.dilate[0], g.pad[0]);
   const IndexTaps ht =
@@ -355,6 +364,7 @@ void phase_gradients(const Geometry& g, const IO* out_grad, const IO* data, cons
     stats->temp_bytes = temp * static_cast<int64_t>(sizeof(T));
     stats->phase_data_grad = data_grad != nullptr;
     stats->phase_weight_grad = weight_grad != nullptr;
+    stats->chunks = (p.batch * p.groups + p.units - 1) / p.units;
   }
   if (data_grad) reorder_weights(p, weight, wr);
   if (weight_grad) std::fill_n(weight_grad, p.weight_elems, T(0));
@@ -389,7 +399,7 @@ void phase_gradients(const Geometry& g, const IO* out_grad, const IO* data, cons
           pad_row(p, data + (u0 * data_rows + i) * p.in_width, xpad + i * p.data_width);
         steps.xrows = xpad;
       }
-      steps.weight_grad(u0, nu, weight_grad, tap_dots_kernel<T>());
+      steps.weight_grad(u0, nu, weight_grad, dots.run);
     }
     if (data_grad) steps.data_grad(u0, nu, data_grad, phase_row_kernel<T, IO>());
   }

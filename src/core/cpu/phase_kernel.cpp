@@ -52,32 +52,24 @@ PhaseRowKernel<T, Out> phase_row_kernel() {
 }
 
 template <typename T>
-TapDotsKernel<T> tap_dots_kernel() {
+TapDotsBuild<T> tap_dots_build() {
+  constexpr int64_t e = sizeof(T);
   switch (phase_simd()) {
 #ifdef DECONV_HAVE_AVX512_GEMM
-    case PhaseSimd::Avx512: return &tap_dots_avx512<T>;
+    case PhaseSimd::Avx512: return {&tap_dots_avx512<T>, 64 / e};
 #endif
 #ifdef DECONV_HAVE_AVX2_PHASE
-    case PhaseSimd::Avx2: return &tap_dots_avx2<T>;
+    case PhaseSimd::Avx2: return {&tap_dots_avx2<T>, 32 / e};
 #endif
-    default: return &tap_dots_portable<T>;
+    default: return {&tap_dots_portable<T>, 16 / e};
   }
-}
-
-template <typename T>
-int64_t tap_dots_lanes() {
-  const PhaseSimd simd = phase_simd();
-  const int64_t bytes = simd == PhaseSimd::Avx512 ? 64 : simd == PhaseSimd::Avx2 ? 32 : 16;
-  return bytes / static_cast<int64_t>(sizeof(T));
 }
 
 template PhaseRowKernel<float, float> phase_row_kernel<float, float>();
 template PhaseRowKernel<double, double> phase_row_kernel<double, double>();
 template PhaseRowKernel<float, double> phase_row_kernel<float, double>();
-template TapDotsKernel<float> tap_dots_kernel<float>();
-template TapDotsKernel<double> tap_dots_kernel<double>();
-template int64_t tap_dots_lanes<float>();
-template int64_t tap_dots_lanes<double>();
+template TapDotsBuild<float> tap_dots_build<float>();
+template TapDotsBuild<double> tap_dots_build<double>();
 
 }  // namespace cpu
 }  // namespace deconv

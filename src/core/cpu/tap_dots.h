@@ -12,8 +12,9 @@ namespace cpu {
 
 // dw[a * dw_stride + kw[j]] += sum over pairs p, i < valid of
 //   x[p][a * x_stride + i] * y[p][y_off[j] + i]
-// for channels a < channels and taps j < taps. The data rows are zero-padded to width,
-// a multiple of the kernel's lanes (tap_dots_lanes); the dY rows readable that far.
+// for channels a < channels and taps j < taps. The data rows hold width values, a
+// multiple of the build's lanes (zero-padded copies, or the array's rows when valid is
+// width already); the dY rows are readable that far.
 template <typename T>
 struct TapDots {
   const T* const* x;  // per pair: channel 0's data row
@@ -33,14 +34,15 @@ void tap_dots_avx2(const TapDots<T>& a);
 template <typename T>
 void tap_dots_avx512(const TapDots<T>& a);
 
-// The build the CPU runs, chosen as for the phase kernel (phase_kernel.cpp), and its
-// vector length in elements of T.
+// The build the CPU runs, chosen as for the phase kernel (phase_kernel.cpp), with its
+// vector length in elements of T (the width data rows are padded to).
 template <typename T>
-using TapDotsKernel = void (*)(const TapDots<T>&);
+struct TapDotsBuild {
+  void (*run)(const TapDots<T>&);
+  int64_t lanes;
+};
 template <typename T>
-TapDotsKernel<T> tap_dots_kernel();
-template <typename T>
-int64_t tap_dots_lanes();
+TapDotsBuild<T> tap_dots_build();
 
 }  // namespace cpu
 }  // namespace deconv
