@@ -164,14 +164,21 @@ bool is_float32(SEXP dtype) {
   bad("dtype", "expected \"float64\" or \"float32\", got " + describe(dtype));
 }
 
-int threads_from_r(SEXP x, const char* arg) {
-  const int limit = thread_limit();
-  const std::string expected = "expected a whole number of threads from 0 (OpenMP's default) to " +
-                               std::to_string(limit);
+bool thread_value(SEXP x, double* v) {
   if (Rf_isNull(x) || OBJECT(x) || Rf_xlength(x) != 1 || (TYPEOF(x) != INTSXP && TYPEOF(x) != REALSXP))
-    bad(arg, expected + ", got " + describe(x));
-  const double v = TYPEOF(x) == INTSXP ? (INTEGER(x)[0] == NA_INTEGER ? NAN : INTEGER(x)[0]) : REAL(x)[0];
-  if (!(v >= 0 && v <= limit) || v != std::floor(v)) bad(arg, expected + ", got " + number_text(v));
+    return false;
+  *v = TYPEOF(x) == INTSXP ? (INTEGER(x)[0] == NA_INTEGER ? NAN : INTEGER(x)[0]) : REAL(x)[0];
+  return true;
+}
+
+bool valid_thread_count(double v) { return v >= 0 && v <= thread_limit() && v == std::floor(v); }
+
+int threads_from_r(SEXP x, const char* arg) {
+  const std::string expected = "expected a whole number of threads from 0 (OpenMP's default) to " +
+                               std::to_string(thread_limit());
+  double v;
+  if (!thread_value(x, &v)) bad(arg, expected + ", got " + describe(x));
+  if (!valid_thread_count(v)) bad(arg, expected + ", got " + number_text(v));
   return static_cast<int>(v);
 }
 

@@ -38,6 +38,10 @@ bool is_float32(SEXP dtype);
 
 // A thread count in [0, thread_limit()] (0: OpenMP's default).
 int threads_from_r(SEXP x, const char* arg);
+// Its parts, for callers that do not throw: x's value if x is one plain number (NA as
+// NaN), and whether a value is such a count.
+bool thread_value(SEXP x, double* v);
+bool valid_thread_count(double v);
 
 // A device number (0 to INT_MAX), and a device ("cpu" or "gpu") with its number.
 int device_id_from_r(SEXP device_id);

@@ -4,7 +4,6 @@
 // boundary (r_boundary.h).
 #include <Rinternals.h>
 
-#include <cmath>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -49,6 +48,15 @@ void forward_r_arrays(bool f32, const Geometry& g, SEXP data, SEXP weight, SEXP 
   else deconvolution_forward<double>(ctx, g, x, w, b, output_ptr(out), opts, stats);
 }
 
+// The output of an eager forward on R arrays, after the array checks (both entries).
+SEXP eager_forward(const DeconvParams& p, bool f32, SEXP data, SEXP weight, SEXP bias,
+                   const Context& ctx, const RunOptions& opts) {
+  const Geometry g = host_call_geometry(data, weight, bias, p);
+  SEXP out = r::new_array(g.out_shape, "data");
+  forward_r_arrays(f32, g, data, weight, bias, out, ctx, opts);
+  return out;
+}
+
 void backward_r_arrays(bool f32, const Geometry& g, SEXP out_grad, SEXP data, SEXP weight,
                        SEXP dx, SEXP dw, SEXP db, const Context& ctx, const RunOptions& opts) {
   RunStats* stats = &r::last_cpu_run_stats();
@@ -71,17 +79,14 @@ extern "C" SEXP C_deconvolution(SEXP data, SEXP weight, SEXP bias, SEXP params, 
     const bool f32 = r::is_float32(dtype);
     const Context ctx = r::context_from_r(device, device_id);
     const RunOptions opts = r::run_options(r::threads_from_r(threads, "deconv.threads"));
-    const Geometry g = host_call_geometry(data, weight, bias, p);
-    SEXP out = r::new_array(g.out_shape, "data");
-    forward_r_arrays(f32, g, data, weight, bias, out, ctx, opts);
-    return out;
+    return eager_forward(p, f32, data, weight, bias, ctx, opts);
   });
 }
 
 namespace {
 
-// Whether x is what deconvolution()'s common case passes: a double vector (an array
-// when `array`) of no class; NULL too when `null_ok`.
+// Whether x is what deconvolution()'s common case passes: a double vector of no class;
+// NULL too when `null_ok`.
 bool plain_doubles(SEXP x, bool null_ok) {
   if (Rf_isNull(x)) return null_ok;
   return TYPEOF(x) == REALSXP && !OBJECT(x);
@@ -92,10 +97,8 @@ bool plain_doubles(SEXP x, bool null_ok) {
 // (the checked path then refuses it, or warns of more threads than cores).
 int fast_threads(SEXP x) {
   if (Rf_isNull(x)) return 0;
-  if (OBJECT(x) || Rf_xlength(x) != 1 || (TYPEOF(x) != INTSXP && TYPEOF(x) != REALSXP)) return -1;
-  const double v = TYPEOF(x) == INTSXP ? (INTEGER(x)[0] == NA_INTEGER ? -1 : INTEGER(x)[0])
-                                       : REAL(x)[0];
-  if (!(v >= 0 && v <= thread_limit()) || v != std::floor(v)) return -1;
+  double v;
+  if (!r::thread_value(x, &v) || !r::valid_thread_count(v)) return -1;
   static const double cores = std::thread::hardware_concurrency();
   return v <= 1 || v <= cores ? static_cast<int>(v) : -1;
 }
@@ -119,10 +122,10 @@ bool fast_order_holds() {
 
 // deconvolution()'s fast path: the arguments as given (the 13 parameters in the
 // schema's order), for plain double arrays on the CPU with no `...`, and the
-// deconv.threads option. Returns NULL when
-// the call is not that common case or any argument or shape is wrong: the R function
-// then takes its checked path, which words every error (the layout hints included).
-// Other failures (memory, interrupts) are errors as usual.
+// deconv.threads option. Returns NULL when the call is not that common case or any
+// argument or shape is wrong: the R function then takes its checked path, which words
+// every error (the layout hints included). Other failures (memory, interrupts) are
+// errors as usual.
 extern "C" SEXP C_deconvolution_fast(SEXP data, SEXP weight, SEXP bias, SEXP kernel,
                                      SEXP stride, SEXP dilate, SEXP pad, SEXP adj,
                                      SEXP target_shape, SEXP num_filter, SEXP num_group,
@@ -136,17 +139,14 @@ extern "C" SEXP C_deconvolution_fast(SEXP data, SEXP weight, SEXP bias, SEXP ker
         Rf_xlength(ctx) != 1 || std::strcmp(CHAR(STRING_ELT(ctx, 0)), "cpu") != 0) {
       return R_NilValue;
     }
+    if (!fast_order_holds()) return R_NilValue;
     try {
       const SEXP values[] = {kernel,    stride,    dilate,  pad,        adj,
                              target_shape, num_filter, num_group, workspace, no_bias,
                              cudnn_tune, cudnn_off, layout};
-      if (!fast_order_holds()) return R_NilValue;
       const DeconvParams p = r::params_from_values(values);
-      const bool f32 = r::is_float32(dtype);
-      const Geometry g = host_call_geometry(data, weight, bias, p);
-      SEXP out = r::new_array(g.out_shape, "data");
-      forward_r_arrays(f32, g, data, weight, bias, out, Context{}, r::run_options(nt));
-      return out;
+      return eager_forward(p, r::is_float32(dtype), data, weight, bias, Context{},
+                           r::run_options(nt));
     } catch (const ParamError&) {
       return R_NilValue;
     } catch (const ShapeError&) {

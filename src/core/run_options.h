@@ -173,8 +173,8 @@ inline int resolve_threads(int requested) {
 // The same for a call of `work` multiply-adds: OpenMP's default (requested 0) runs
 // small calls on one thread, where waking a team costs more than the work (a tiny
 // layer's forward is a few hundred); a count asked for is left to the plans.
-constexpr int64_t kThreadMinWork = int64_t(1) << 15;
-inline int resolve_threads(int requested, int64_t work) {
+constexpr double kThreadMinWork = 32768;
+inline int resolve_threads(int requested, double work) {
   return requested <= 0 && work < kThreadMinWork ? 1 : resolve_threads(requested);
 }
 

@@ -31,9 +31,10 @@ struct Geometry {
   int64_t kernel_size() const { return kernel[0] * kernel[1] * kernel[2]; }
   int64_t channels_per_group() const { return channels / num_group; }
   int64_t filters_per_group() const { return num_filter / num_group; }
-  // Multiply-adds of one pass, taps in the cropped padding included.
-  int64_t multiply_adds() const {
-    return batch * channels * filters_per_group() * kernel_size() * in_size();
+  // Multiply-adds of one pass, taps in the cropped padding included (in double: the
+  // product of the extents may not fit in int64).
+  double multiply_adds() const {
+    return double(batch) * channels * filters_per_group() * kernel_size() * in_size();
   }
 };
 

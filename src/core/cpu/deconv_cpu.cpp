@@ -89,6 +89,12 @@ constexpr int64_t kTargetChunkBytes = int64_t(4) << 20;
 // 60 ms at 4 MB, 49 ms at 16 MB, 52 ms at 64 MB). 16 MB still fits the scratch cache.
 constexpr int64_t kTargetChunkBytesBackward = int64_t(16) << 20;
 
+// Whether a GEMM-path call pins the BLAS to one thread (SerialBlas): unless it runs on
+// one thread and is too small for the BLAS to thread its products.
+bool pins_blas(const Geometry& g, const Plan& p) {
+  return p.threads > 1 || g.multiply_adds() >= kThreadMinWork;
+}
+
 // `convert`: the backward of float arithmetic on R's doubles, whose channels-first
 // chunks always pack X and dX (converted as they are copied), tiles included.
 Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool backward,
@@ -97,8 +103,7 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
   static_cast<LayerSizes&>(p) = layer_sizes(g);
   p.threads = resolve_threads(opts.threads, g.multiply_adds());
   // A call this small costs less than starting a team (tiny layer: 21 -> 16 us).
-  // (In double: the product of four extents may not fit in int64.)
-  if (2.0 * p.batch * p.channels * p.in_positions * p.group_rows < kSerialFlops) p.threads = 1;
+  if (2.0 * g.multiply_adds() < kSerialFlops) p.threads = 1;
   p.group_parallel = p.threads > 1 && p.groups >= p.threads &&
                      p.channels_per_group * p.group_rows <= 16384;
   p.workers = p.group_parallel ? p.threads : 1;
@@ -596,7 +601,7 @@ void data_and_weight_gradients(const Geometry& g, const Plan& p, const IO* out_g
                                const IO* data, const T* weight, IO* data_grad, T* weight_grad,
                                InterruptPoll& poll, RunStats* stats) {
   const ChunkSteps<T> steps{g, p, gemm_backend<T>(), &poll};
-  const SerialBlas serial_blas(p.threads > 1 || g.multiply_adds() >= kThreadMinWork);
+  const SerialBlas serial_blas(pins_blas(g, p));
   const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
   report(p, sizeof(T), stats);
   if (weight_grad) std::fill_n(weight_grad, p.channels * p.group_rows, T(0));
@@ -652,7 +657,7 @@ void gemm_path_forward(const Geometry& g, const T* data, const T* weight, const 
   const Plan p = make_plan(g, sizeof(T), opts, false);
   InterruptPoll poll(opts);
   const ChunkSteps<T> steps{g, p, gemm_backend<T>(), &poll};
-  const SerialBlas serial_blas(p.threads > 1 || g.multiply_adds() >= kThreadMinWork);
+  const SerialBlas serial_blas(pins_blas(g, p));
   const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
   report(p, sizeof(T), stats);
   init_output(g, p, bias, out, poll);

@@ -184,7 +184,6 @@ struct Gradients {
   const IndexTaps &dt, &ht;
   InterruptPoll& poll;
   T* split;  // the chunk's dY rows split by width phase
-  const T* xrows;  // the chunk's data rows (weight gradient): the array's, or padded
   const T* wr;
   int64_t split_row_len, unit_rows;
 
@@ -242,10 +241,11 @@ struct Gradients {
     }
   }
 
-  // dW += the chunk's contributions. A task is (group, block of channels, filter) and
-  // owns those dW values; per (kd, kh) it lists the (unit, data row) pairs that meet a
-  // dY row and sums each tap's dot products over all of them at once.
-  void weight_grad(int64_t u0, int64_t nu, T* weight_grad,
+  // dw += the chunk's contributions, from its data rows xrows (data_width apart). A task
+  // is (group, block of channels, filter) and owns those dW values; per (kd, kh) it lists
+  // the (unit, data row) pairs that meet a dY row and sums each tap's dot products over
+  // all of them at once.
+  void weight_grad(int64_t u0, int64_t nu, const T* xrows, T* dw,
                    void (*kernel)(const TapDots<T>&)) const {
     const int64_t Cg = p.channels_per_group, Fg = p.filters_per_group;
     const int64_t blocks = (Cg + kTaskChannels - 1) / kTaskChannels;
@@ -295,8 +295,8 @@ struct Gradients {
             d.y_off = y_off.data();
             d.kw = gw.kw.data();
             d.taps = static_cast<int64_t>(gw.kw.size());
-            d.dw = weight_grad + (((gi * Cg + c0) * Fg + f) * g.kernel[0] + kd) * g.kernel[1] *
-                                     g.kernel[2] + kh * g.kernel[2];
+            d.dw = dw + (((gi * Cg + c0) * Fg + f) * g.kernel[0] + kd) * g.kernel[1] *
+                            g.kernel[2] + kh * g.kernel[2];
             d.dw_stride = Fg * p.taps;
             kernel(d);
           }
@@ -368,8 +368,8 @@ void phase_gradients(const Geometry& g, const IO* out_grad, const IO* data, cons
   }
   if (data_grad) reorder_weights(p, weight, wr);
   if (weight_grad) std::fill_n(weight_grad, p.weight_elems, T(0));
-  Gradients<T, IO> steps{g,  p,       gw, dt, ht, poll, split, nullptr, wr,
-                         p.stride_w * gw.row_len, p.filters_per_group * p.rows_out};
+  const Gradients<T, IO> steps{g,  p,     gw, dt, ht, poll, split, wr,
+                               p.stride_w * gw.row_len, p.filters_per_group * p.rows_out};
   const int64_t data_rows = p.channels_per_group * p.rows_in;  // per unit
   const int64_t total_units = p.batch * p.groups;
   // The bias gradient: the split's row sums, added up per filter in double.
@@ -390,16 +390,16 @@ void phase_gradients(const Geometry& g, const IO* out_grad, const IO* data, cons
       bias_sums[(u0 + u) % p.groups * p.filters_per_group + f] += row_sums[i];
     }
     if (weight_grad) {
-      if constexpr (std::is_same<T, IO>::value) {
-        steps.xrows = data + u0 * data_rows * p.in_width;  // rows of whole vectors
-      }
+      // The array's own rows when they are whole vectors of T, else the padded copy.
+      const T* xrows = xpad;
       if (p.copy_data) {
 #pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
         for (int64_t i = 0; i < nu * data_rows; ++i)
           pad_row(p, data + (u0 * data_rows + i) * p.in_width, xpad + i * p.data_width);
-        steps.xrows = xpad;
+      } else if constexpr (std::is_same<T, IO>::value) {
+        xrows = data + u0 * data_rows * p.in_width;
       }
-      steps.weight_grad(u0, nu, weight_grad, dots.run);
+      steps.weight_grad(u0, nu, xrows, weight_grad, dots.run);
     }
     if (data_grad) steps.data_grad(u0, nu, data_grad, phase_row_kernel<T, IO>());
   }
