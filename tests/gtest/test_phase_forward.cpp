@@ -134,8 +134,10 @@ TEST(PhaseForward, AutomaticChoiceFollowsChannelsPerGroup) {
 namespace {
 
 // float32 arithmetic on double arrays (dispatch's deconvolution_forward_float32): the
-// phase path converts as it pads and stores; other paths run on float copies.
-void check_float32_on_doubles(const Case& c, CpuPath path, int threads, bool want_phase) {
+// phase path converts as it pads and stores; the GEMM path converts X as it packs it
+// (channels-first, not direct: `want_packed`), else runs on a float copy of X.
+void check_float32_on_doubles(const Case& c, CpuPath path, int threads, bool want_phase,
+                              int want_packed = -1) {
   SCOPED_TRACE(c.str() + " float32 on doubles, threads " + std::to_string(threads));
   const Geometry g = infer_geometry(c.params(), c.data_shape());
   const Ref r(c);
@@ -148,6 +150,7 @@ void check_float32_on_doubles(const Case& c, CpuPath path, int threads, bool wan
   deconvolution_forward_float32(Context{}, g, x.data(), w.data(), c.bias ? b.data() : nullptr,
                                 y.data(), opts, &stats);
   EXPECT_EQ(stats.phase, want_phase);
+  if (want_packed >= 0) EXPECT_EQ(stats.packed, want_packed == 1);
   EXPECT_TRUE(close("out", as<float>(y), r.forward(x, w, c.bias ? &b : nullptr)));
 }
 
@@ -164,4 +167,22 @@ TEST(PhaseForward, Float32OnDoubleArrays) {
   check_float32_on_doubles(
       targeted(Layout::NCHW, 2, 4, 3, 5, {7, 40}, {4, 4}, {2, 2}, {1, 1}, {1, 1}),
       CpuPath::Auto, 2, true);
+}
+
+TEST(Float32Forward, GemmPathConvertsAsItPacks) {
+  // A tiny workspace: one sample's positions in several tiles, each packed and converted.
+  Case c = targeted(Layout::NCHW, 3, 2, 5, 3, {23, 9}, {4, 3}, {2, 2}, {1, 1}, {1, 0});
+  c.workspace = 0;
+  for (int t : {1, 2, 3}) check_float32_on_doubles(c, CpuPath::Gemm, t, false, 1);
+  // Several samples per chunk, 3D, two groups.
+  Case g3 = targeted(Layout::NCDHW, 3, 2, 4, 6, {5, 4, 6}, {2, 2, 2}, {2, 2, 2}, {1, 1, 1},
+                     {0, 0, 0});
+  for (int t : {1, 2}) check_float32_on_doubles(g3, CpuPath::Gemm, t, false, 1);
+  // Channels-last and the depthwise direct step read a float copy in place.
+  check_float32_on_doubles(
+      targeted(Layout::NHWC, 2, 2, 3, 2, {7, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1}),
+      CpuPath::Gemm, 2, false, 0);
+  check_float32_on_doubles(
+      targeted(Layout::NCHW, 2, 4, 1, 1, {9, 8}, {4, 4}, {2, 2}, {1, 1}, {1, 1}),
+      CpuPath::Gemm, 1, false, 0);
 }

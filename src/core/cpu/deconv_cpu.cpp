@@ -95,8 +95,8 @@ bool pins_blas(const Geometry& g, const Plan& p) {
   return p.threads > 1 || g.multiply_adds() >= kThreadMinWork;
 }
 
-// `convert`: the backward of float arithmetic on R's doubles, whose channels-first
-// chunks always pack X and dX (converted as they are copied), tiles included.
+// `convert`: float arithmetic on R's doubles, whose channels-first chunks always pack X
+// (and dX in the backward), converted as they are copied, tiles included.
 Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool backward,
                bool convert = false) {
   Plan p;
@@ -468,8 +468,8 @@ struct ChunkSteps {
 
   // GEMM-path forward of group gi: cols = W_g^T X_g, then col2im adds cols into out.
   // `cols` is this worker's buffer; the packed X, when the plan packs, follows it.
-  template <typename Out>
-  void gemm_forward(const Chunk& c, int64_t gi, const std::vector<Run>& runs, const T* data,
+  template <typename In, typename Out>
+  void gemm_forward(const Chunk& c, int64_t gi, const std::vector<Run>& runs, const In* data,
                     const T* w, Out* out, T* cols, const Team& team) const {
     const int64_t width = c.width();
     const auto x = x_block(data, c, gi, cols + width * p.group_rows, team);
@@ -650,11 +650,12 @@ bool takes_phase_backward(const Geometry& g, const RunOptions& opts, size_t elem
              : path == CpuPath::Auto && phase_backward_preferred(g, elem, weight_grad);
 }
 
-// GEMM + col2im (or the direct path) into out, of T or (T = float) R's doubles.
-template <typename T, typename Out>
-void gemm_path_forward(const Geometry& g, const T* data, const T* weight, const T* bias,
-                       Out* out, const RunOptions& opts, RunStats* stats) {
-  const Plan p = make_plan(g, sizeof(T), opts, false);
+// GEMM + col2im (or the direct path) into out, of T or (T = float) R's doubles. X is
+// of T, or R's doubles when the plan packs every chunk (`convert`: channels-first, not
+// direct), which converts X as it packs it: no float copy of the whole input first.
+template <typename T, typename In, typename Out>
+void gemm_path_forward(const Geometry& g, const Plan& p, const In* data, const T* weight,
+                       const T* bias, Out* out, const RunOptions& opts, RunStats* stats) {
   InterruptPoll poll(opts);
   const ChunkSteps<T> steps{g, p, gemm_backend<T>(), &poll};
   const SerialBlas serial_blas(pins_blas(g, p));
@@ -665,12 +666,14 @@ void gemm_path_forward(const Geometry& g, const T* data, const T* weight, const 
     const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
     for_each_group(p, poll, [&](int64_t gi, const Team& team, int worker) {
       const T* w = weight + gi * p.channels_per_group * p.group_rows;
-      if (p.direct) {
-        steps.direct_forward(c, gi, runs, data, w, out);
-      } else {
-        steps.gemm_forward(c, gi, runs, data, w, out, scratch.as<T>() + worker * p.buffer_elems,
-                           team);
+      if constexpr (std::is_same<In, T>::value) {
+        if (p.direct) {
+          steps.direct_forward(c, gi, runs, data, w, out);
+          return;
+        }
       }
+      steps.gemm_forward(c, gi, runs, data, w, out, scratch.as<T>() + worker * p.buffer_elems,
+                         team);
     });
   });
   poll.finish();
@@ -685,10 +688,17 @@ void forward_float_on_double(const Geometry& g, const double* data, const double
     phase_forward<float, double>(g, data, weight, bias, out, opts, stats);
     return;
   }
-  // The GEMMs need float operands; col2im adds their results straight into the doubles.
-  const auto x = narrowed(data, g.data_shape, opts), w = narrowed(weight, g.weight_shape, opts),
-             b = narrowed(bias, g.bias_shape, opts);
-  gemm_path_forward<float, double>(g, x.get(), w.get(), b.get(), out, opts, stats);
+  // The GEMMs need float weights; col2im adds their results straight into the doubles.
+  const auto w = narrowed(weight, g.weight_shape, opts), b = narrowed(bias, g.bias_shape, opts);
+  const Plan packing = make_plan(g, sizeof(float), opts, false, true);
+  if (!g.channels_last && !packing.direct) {
+    gemm_path_forward<float>(g, packing, data, w.get(), b.get(), out, opts, stats);
+    return;
+  }
+  // Channels-last and direct steps read X in place: a float copy of it.
+  const auto x = narrowed(data, g.data_shape, opts);
+  gemm_path_forward<float>(g, make_plan(g, sizeof(float), opts, false), x.get(), w.get(),
+                           b.get(), out, opts, stats);
 }
 
 template <typename T>
@@ -698,7 +708,8 @@ void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T
     phase_forward<T>(g, data, weight, bias, out, opts, stats);
     return;
   }
-  gemm_path_forward<T, T>(g, data, weight, bias, out, opts, stats);
+  gemm_path_forward<T>(g, make_plan(g, sizeof(T), opts, false), data, weight, bias, out, opts,
+                       stats);
 }
 
 namespace {
