@@ -133,6 +133,11 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
   return p;
 }
 
+// Whether float arithmetic on R's doubles needs float copies of the arrays: channels-last
+// chunks and the direct steps read them in place; other chunks convert as they pack
+// (a `convert` plan). For those copies the `convert` plan is the plain one (no packing).
+bool needs_float_copies(const Geometry& g, const Plan& p) { return g.channels_last || p.direct; }
+
 // Reports the plan's buffers and how it cuts the work (tests assert the path taken).
 void report(const Plan& p, size_t elem, RunStats* stats) {
   if (!stats) return;
@@ -690,15 +695,13 @@ void forward_float_on_double(const Geometry& g, const double* data, const double
   }
   // The GEMMs need float weights; col2im adds their results straight into the doubles.
   const auto w = narrowed(weight, g.weight_shape, opts), b = narrowed(bias, g.bias_shape, opts);
-  const Plan packing = make_plan(g, sizeof(float), opts, false, true);
-  if (!g.channels_last && !packing.direct) {
-    gemm_path_forward<float>(g, packing, data, w.get(), b.get(), out, opts, stats);
+  const Plan p = make_plan(g, sizeof(float), opts, false, true);
+  if (needs_float_copies(g, p)) {
+    const auto x = narrowed(data, g.data_shape, opts);
+    gemm_path_forward<float>(g, p, x.get(), w.get(), b.get(), out, opts, stats);
     return;
   }
-  // Channels-last and direct steps read X in place: a float copy of it.
-  const auto x = narrowed(data, g.data_shape, opts);
-  gemm_path_forward<float>(g, make_plan(g, sizeof(float), opts, false), x.get(), w.get(),
-                           b.get(), out, opts, stats);
+  gemm_path_forward<float>(g, p, data, w.get(), b.get(), out, opts, stats);
 }
 
 template <typename T>
@@ -762,8 +765,8 @@ void backward_float_on_double(const Geometry& g, const double* out_grad, const d
                               const double* weight, double* data_grad, double* weight_grad,
                               double* bias_grad, const RunOptions& opts, RunStats* stats) {
   const Plan p = make_plan(g, sizeof(float), opts, true, true);
-  if (g.channels_last || p.direct) {
-    // These paths read their arrays in place: float copies, results widened.
+  if (needs_float_copies(g, p)) {
+    // Float copies, results widened.
     on_float_copies(g, out_grad, data, weight, data_grad, weight_grad, bias_grad, opts,
                     [&](const float* dy, const float* x, const float* w, float* dx, float* dw,
                         float* db) { backward<float>(g, dy, x, w, dx, dw, db, opts, stats); });
