@@ -59,6 +59,10 @@ cpp_deconv_info <- function(call = NULL) core_result(.Call(C_deconv_info), call)
 cpp_last_run_stats <- function(call = NULL) core_result(.Call(C_last_run_stats), call)
 cpp_last_temp_bytes <- function(call = NULL) cpp_last_run_stats(call)$temp_bytes
 
+# The block cache behind large results and temporaries (src/result_memory.h): hits,
+# misses, idle_blocks, idle_bytes, idle_limit (bytes).
+cpp_result_cache_stats <- function(call = NULL) core_result(.Call(C_result_cache_stats), call)
+
 cpp_thread_limit <- function(call = NULL) core_result(.Call(C_thread_limit), call)
 
 cpp_gemm_benchmark <- function(n, reps, threads, dtype, call = NULL) {

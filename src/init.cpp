@@ -32,6 +32,8 @@ SEXP C_gpu_benchmark(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP C_gpu_release();
 // boundary_probe.cpp
 SEXP C_boundary_probe(SEXP);
+// result_memory.cpp
+SEXP C_result_cache_stats();
 }
 
 namespace {
@@ -58,6 +60,7 @@ const R_CallMethodDef entries[] = {
     ENTRY(C_gpu_benchmark, 6),
     ENTRY(C_gpu_release, 0),
     ENTRY(C_boundary_probe, 1),
+    ENTRY(C_result_cache_stats, 0),
     {nullptr, nullptr, 0}};
 #undef ENTRY
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "convert.h"
+#include "result_memory.h"
 
 // R's interrupt, as the graphics-device API declares it (R_ext/GraphicsDevice.h).
 extern "C" void Rf_onintr(void);
@@ -85,11 +86,12 @@ namespace {
 struct AllocRequest {
   SEXPTYPE type;
   R_xlen_t n;
+  R_allocator_t* allocator;  // null: R's own
 };
 
 SEXP alloc_body(void* data) {
   const auto* a = static_cast<AllocRequest*>(data);
-  return Rf_allocVector(a->type, a->n);
+  return a->allocator ? Rf_allocVector3(a->type, a->n, a->allocator) : Rf_allocVector(a->type, a->n);
 }
 
 SEXP alloc_failed(SEXP, void*) { return R_NilValue; }
@@ -109,9 +111,12 @@ SEXP new_vector(SEXPTYPE type, R_xlen_t n, const char* arg) {
   if (n < 0 || static_cast<double>(n) > static_cast<double>(R_XLEN_T_MAX))
     throw ResourceError(arg, "the result would have " + number_text(static_cast<double>(n)) +
                                  " values, more than an R vector can hold");
-  if (bytes < double(1 << 20)) return keep(call_r([&] { return Rf_allocVector(type, n); }));
+  // Large doubles (the results) from the block cache.
+  R_allocator_t* allocator = type == REALSXP ? result_allocator(bytes) : nullptr;
+  if (bytes < double(1 << 20) && !allocator)
+    return keep(call_r([&] { return Rf_allocVector(type, n); }));
   // Big: R_tryCatchError turns R's "cannot allocate" into a value we can report.
-  AllocRequest req{type, n};
+  AllocRequest req{type, n, allocator};
   SEXP v = call_r([&] { return R_tryCatchError(alloc_body, &req, alloc_failed, nullptr); });
   if (v == R_NilValue)
     throw ResourceError(arg, "cannot allocate " + bytes_text(bytes) + " for the result");

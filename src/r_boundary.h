@@ -116,7 +116,8 @@ SEXP call_r(F&& fn) {
 }
 
 // Fresh R vectors, kept until the entry returns. Big ones are allocated so that R's
-// "cannot allocate" becomes a deconv_resource_error naming `arg`.
+// "cannot allocate" becomes a deconv_resource_error naming `arg`; large doubles (the
+// results) come from the block cache (result_memory.h).
 SEXP new_vector(SEXPTYPE type, R_xlen_t n, const char* arg);
 SEXP scalar_real(double v);
 SEXP scalar_int(int v);
