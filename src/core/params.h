@@ -6,9 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "core/small_vector.h"
+
 namespace deconv {
 
-using Tuple = std::vector<int64_t>;  // spatial tuple in MXNet order: (w), (h, w), (d, h, w)
+// Up to 6 values inline: every tuple and shape of a valid call (a 3D kernel, an NCDHW
+// shape) without a heap allocation.
+using Dims = SmallVector<int64_t, 6>;
+using Tuple = Dims;  // spatial tuple in MXNet order: (w), (h, w), (d, h, w)
 
 enum class Layout { None, NCW, NCHW, NCDHW, NHWC, NDHWC };
 enum class CudnnTune { None, Off, LimitedWorkspace, Fastest };

@@ -27,8 +27,8 @@ inline std::unique_ptr<float[]> narrow(const double* src, int64_t n, const RunOp
   for (int64_t b = 0; b < n; b += kConvertBlock) {
     if (b) throw_if_interrupted(opts);
     const int64_t e = std::min(n, b + kConvertBlock);
-#pragma omp parallel for num_threads(threads) if (threads > 1 && e - b > (1 << 16))
-    for (int64_t i = b; i < e; ++i) out[i] = static_cast<float>(src[i]);
+    parallel_for(e - b > (1 << 16) ? threads : 1, e - b,
+                 [&](int64_t i) { out[b + i] = static_cast<float>(src[b + i]); });
   }
   return out;
 }
@@ -57,8 +57,7 @@ inline void widen_in_place(double* buf, int64_t n, const RunOptions& opts) {
     for (int64_t b = lo; b < hi; b += kConvertBlock) {  // any order within the half
       if (b > lo || hi - lo >= kConvertBlock) throw_if_interrupted(opts);
       const int64_t e = std::min(hi, b + kConvertBlock);
-#pragma omp parallel for num_threads(threads) if (threads > 1)
-      for (int64_t i = b; i < e; ++i) widen(i);
+      parallel_for(threads, e - b, [&](int64_t i) { widen(b + i); });
     }
     hi = lo;
   }

@@ -10,7 +10,7 @@
 
 namespace deconv {
 
-using Shape = std::vector<int64_t>;  // full tensor shape in MXNet (row-major) order
+using Shape = Dims;  // full tensor shape in MXNet (row-major) order
 
 // Everything a kernel needs, with spatial tuples padded to 3 dimensions in (d, h, w)
 // order (leading unused dimensions have size 1, kernel 1, stride 1, pad 0).

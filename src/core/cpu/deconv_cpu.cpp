@@ -51,6 +51,10 @@ struct Run {
 
 std::vector<Run> tap_runs(const Geometry& g, int64_t s0, int64_t s1) {
   std::vector<Run> runs;
+  // Counted first: one allocation, not a doubling series (a tiny call made five).
+  int64_t count = 0;
+  for_each_tap_run(g, s0, s1, [&](int64_t, int64_t, int64_t, int64_t) { ++count; });
+  runs.reserve(static_cast<size_t>(count));
   for_each_tap_run(g, s0, s1, [&](int64_t tap, int64_t s, int64_t o, int64_t count) {
     runs.push_back({tap, s, o, count});
   });
@@ -262,23 +266,21 @@ void for_each_group(const Plan& p, InterruptPoll& poll, Fn&& fn) {
   };
   if (p.group_parallel) {
     TeamSync sync(&poll);
-#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
-    {
+    parallel_region(p.threads, [&] {
 #pragma omp for schedule(dynamic, 1) nowait
       for (int64_t gi = 0; gi < p.groups; ++gi) {
         if (!poll.poll()) run_keeping_error(sync, [&] { fn(gi, Team{0, 1}, thread_id()); });
       }
       Team{thread_id(), team_size(), &sync}.barrier();
-    }
+    });
   } else {
     for (int64_t gi = 0; gi < p.groups && !error && !poll.poll(); ++gi) {
       TeamSync sync(&poll);
-#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
-      {
+      parallel_region(p.threads, [&] {
         const Team team{thread_id(), team_size(), &sync};
         run_keeping_error(sync, [&] { fn(gi, team, 0); });
         team.barrier();
-      }
+      });
     }
   }
   if (error) std::rethrow_exception(error);
@@ -556,9 +558,8 @@ void init_output(const Geometry& g, const Plan& p, const T* bias, Out* out, Inte
   const int64_t rows = p.batch * (g.channels_last ? p.out_positions : p.filters);
   const int64_t block = std::max<int64_t>(1, kPollWork / std::max<int64_t>(len, 1));
   const int64_t blocks = (rows + block - 1) / block;
-#pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
-  for (int64_t bi = 0; bi < blocks; ++bi) {
-    if (poll.poll()) continue;
+  parallel_for(p.threads, blocks, [&](int64_t bi) {
+    if (poll.poll()) return;
     const int64_t r1 = std::min(rows, (bi + 1) * block);
     for (int64_t r = bi * block; r < r1; ++r) {
       Out* o = out + r * len;
@@ -566,7 +567,7 @@ void init_output(const Geometry& g, const Plan& p, const T* bias, Out* out, Inte
       else if (!g.channels_last) std::fill_n(o, len, static_cast<Out>(bias[r % p.filters]));
       else std::copy_n(bias, len, o);
     }
-  }
+  });
 }
 
 // Filter f's bias gradient: the sum of its out_grad over samples and positions.
@@ -591,11 +592,10 @@ void bias_gradient(const Geometry& g, const Plan& p, const T* out_grad, T* bias_
                    InterruptPoll& poll) {
   // One poll per filter when its sum is long (each reads N * So values).
   const bool long_sums = p.batch * p.out_positions >= kPollWork / 16;
-#pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
-  for (int64_t f = 0; f < p.filters; ++f) {
-    if (long_sums && poll.poll()) continue;
+  parallel_for(p.threads, p.filters, [&](int64_t f) {
+    if (long_sums && poll.poll()) return;
     bias_grad[f] = static_cast<T>(filter_sum(g, p, out_grad, f));
-  }
+  });
 }
 
 // The data and weight gradients (either may be null, not both), chunk by chunk and

@@ -193,8 +193,7 @@ struct Gradients {
     const int64_t zero = 0;
     const int64_t Cg = p.channels_per_group, Fg = p.filters_per_group;
     const int64_t tasks = nu * p.rows_in;
-#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
-    {
+    parallel_region(p.threads, [&] {
       std::vector<const T*> xs, ws;
       xs.reserve(Fg * g.kernel_size());
       ws.reserve(Fg * g.kernel_size());
@@ -238,7 +237,7 @@ struct Gradients {
         r.off = &zero;
         kernel(r);
       }
-    }
+    });
   }
 
   // dw += the chunk's contributions, from its data rows xrows (data_width apart). A task
@@ -254,8 +253,7 @@ struct Gradients {
     std::vector<int64_t> y_off;
     for (size_t j = 0; j < gw.kw.size(); ++j)
       y_off.push_back(gw.phase[j] * gw.row_len + gw.left + gw.off[j]);
-#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
-    {
+    parallel_region(p.threads, [&] {
       std::vector<const T*> xs, ys;
       xs.reserve(nu * p.rows_in);
       ys.reserve(nu * p.rows_in);
@@ -302,7 +300,7 @@ struct Gradients {
           }
         }
       }
-    }
+    });
   }
 };
 
@@ -379,12 +377,11 @@ void phase_gradients(const Geometry& g, const IO* out_grad, const IO* data, cons
     const int64_t nu = std::min(p.units, total_units - u0);
     // Unit u's filters (and channels) are consecutive in dY (and X): channels-first,
     // groups contiguous.
-#pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
-    for (int64_t i = 0; i < nu * steps.unit_rows; ++i) {
+    parallel_for(p.threads, nu * steps.unit_rows, [&](int64_t i) {
       const double sum = split_row(gw, p, out_grad + (u0 * steps.unit_rows + i) * p.out_width,
                                    split + i * steps.split_row_len);
       if (bias_grad) row_sums[i] = sum;
-    }
+    });
     for (int64_t i = 0; bias_grad && i < nu * steps.unit_rows; ++i) {
       const int64_t u = i / steps.unit_rows, f = i % steps.unit_rows / p.rows_out;
       bias_sums[(u0 + u) % p.groups * p.filters_per_group + f] += row_sums[i];
@@ -393,9 +390,9 @@ void phase_gradients(const Geometry& g, const IO* out_grad, const IO* data, cons
       // The array's own rows when they are whole vectors of T, else the padded copy.
       const T* xrows = xpad;
       if (p.copy_data) {
-#pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
-        for (int64_t i = 0; i < nu * data_rows; ++i)
+        parallel_for(p.threads, nu * data_rows, [&](int64_t i) {
           pad_row(p, data + (u0 * data_rows + i) * p.in_width, xpad + i * p.data_width);
+        });
       } else if constexpr (std::is_same<T, IO>::value) {
         xrows = data + u0 * data_rows * p.in_width;
       }

@@ -205,16 +205,14 @@ void phase_forward(const Geometry& g, const IO* data, const IO* weight, const IO
     const int64_t nu = std::min(p.units, total_units - u0);
     // Padded copy of the chunk's input rows: unit u's channels are consecutive in the
     // input (channels-first, groups contiguous), so its rows are too.
-#pragma omp parallel for num_threads(p.threads) if (p.threads > 1)
-    for (int64_t i = 0; i < nu * unit_rows; ++i) {
+    parallel_for(p.threads, nu * unit_rows, [&](int64_t i) {
       T* dst = xpad + i * p.row_len;
       std::fill_n(dst, wp.left, T(0));
       std::copy_n(data + (u0 * unit_rows + i) * p.in_width, p.in_width, dst + wp.left);
       std::fill_n(dst + wp.left + p.in_width, wp.right, T(0));
-    }
+    });
     const int64_t tasks = nu * rows_out;
-#pragma omp parallel num_threads(p.threads) if (p.threads > 1)
-    {
+    parallel_region(p.threads, [&] {
       std::vector<const T*> xs, ws;
       xs.reserve(p.channels_per_group * g.kernel[0] * g.kernel[1]);
       ws.reserve(p.channels_per_group * g.kernel[0] * g.kernel[1]);
@@ -254,7 +252,7 @@ void phase_forward(const Geometry& g, const IO* data, const IO* weight, const IO
         r.off = wp.off.data();
         kernel(r);
       }
-    }
+    });
   }
   poll.finish();
 }
