@@ -55,7 +55,8 @@ cpp_deconv_info <- function(call = NULL) core_result(.Call(C_deconv_info), call)
 # The last CPU run's RunStats (benchmark and workspace tests): temp_bytes, chunks, and
 # which paths ran (phase: the phase-decomposed forward; phase_data_grad and
 # phase_weight_grad: the direct gradients; direct: the depthwise products without GEMM;
-# packed, group_parallel: how the GEMM path split it).
+# packed, group_parallel: how the GEMM path split it; stored_once: its col2im wrote each
+# output once, with no pass filling the output first).
 cpp_last_run_stats <- function(call = NULL) core_result(.Call(C_last_run_stats), call)
 cpp_last_temp_bytes <- function(call = NULL) cpp_last_run_stats(call)$temp_bytes
 

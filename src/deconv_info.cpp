@@ -61,6 +61,7 @@ extern "C" SEXP C_last_run_stats() {
                           {"phase", r::scalar_lgl(s.phase)},
                           {"phase_data_grad", r::scalar_lgl(s.phase_data_grad)},
                           {"phase_weight_grad", r::scalar_lgl(s.phase_weight_grad)},
+                          {"stored_once", r::scalar_lgl(s.stored_once)},
                           {"direct", r::scalar_lgl(s.direct)},
                           {"packed", r::scalar_lgl(s.packed)},
                           {"group_parallel", r::scalar_lgl(s.group_parallel)}});

@@ -112,6 +112,7 @@ struct RunStats {
   bool phase = false;            // the phase-decomposed forward ran (phase_forward.cpp)
   bool phase_data_grad = false;  // the data gradient ran direct (phase_backward.cpp)
   bool phase_weight_grad = false;  // so did the weight gradient (no im2col, no GEMM)
+  bool stored_once = false;      // GEMM-path col2im stored each output once (no init pass)
 };
 
 }  // namespace deconv

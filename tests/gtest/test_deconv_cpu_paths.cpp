@@ -290,6 +290,53 @@ TEST(DeconvCpuPath, TeamOfTwoThreadsPerGroup) {
   }
 }
 
+// ---- col2im storing each output once -------------------------------------------------------
+
+// The forward's col2im stores bias + column when every output has one tap, and adds into
+// an output filled first otherwise; the (poisoned) outputs are compared either way.
+void check_stored_once(const Case& c, bool want) {
+  SCOPED_TRACE(c.str());
+  const Geometry g = infer_geometry(c.params(), c.data_shape());
+  const Ref r(c);
+  const Inputs raw = random_inputs(r, 211);
+  for (int t : {1, 2, 3}) {
+    RunStats fwd, bwd;
+    fwd.stored_once = !want;  // the run must set it
+    check_case<double>(c, g, r, raw, t, &fwd, &bwd, CpuPath::Gemm);
+    EXPECT_EQ(fwd.stored_once, want);
+    EXPECT_FALSE(bwd.stored_once);
+    fwd.stored_once = !want;
+    check_case<float>(c, g, r, raw, t, &fwd, &bwd, CpuPath::Gemm);
+    EXPECT_EQ(fwd.stored_once, want);
+  }
+}
+
+TEST(DeconvCpuPath, Col2imStoresEachOutputOnceWhenItHasOneTap) {
+  // kernel = stride (pad only crops): 1D, 2D, 3D, both channel orders, groups, with and
+  // without bias, whole samples and tiles of one position (workspace 0).
+  check_stored_once(targeted(Layout::NCHW, 3, 1, 3, 4, {9, 7}, {2, 2}, {2, 2}, {1, 1}, {0, 0}),
+                    true);
+  check_stored_once(targeted(Layout::NHWC, 3, 2, 3, 2, {5, 7}, {2, 3}, {2, 3}, {1, 1}, {0, 1}),
+                    true);
+  check_stored_once(targeted(Layout::NCDHW, 2, 1, 4, 3, {3, 4, 5}, {2, 2, 2}, {2, 2, 2},
+                             {1, 1, 1}, {0, 0, 0}),
+                    true);
+  check_stored_once(targeted(Layout::NCW, 2, 2, 2, 3, {11}, {3}, {3}, {1}, {1}, {}, {}, false),
+                    true);
+  // Stride 3 with no crop: a kernel row's three runs are written interleaved.
+  check_stored_once(targeted(Layout::NCW, 2, 1, 2, 3, {10}, {3}, {3}, {1}, {0}), true);
+  Case tiled = targeted(Layout::NCHW, 2, 1, 3, 5, {13, 11}, {2, 2}, {2, 2}, {1, 1}, {1, 0});
+  tiled.workspace = 0;
+  check_stored_once(tiled, true);
+  // Outputs with no tap (adj), taps apart (dilation), or several taps (kernel > stride).
+  check_stored_once(
+      targeted(Layout::NCHW, 2, 1, 3, 4, {5, 6}, {2, 2}, {2, 2}, {1, 1}, {0, 0}, {1, 0}), false);
+  check_stored_once(
+      targeted(Layout::NHWC, 2, 1, 3, 4, {5, 6}, {2, 2}, {2, 2}, {2, 1}, {0, 0}), false);
+  check_stored_once(
+      targeted(Layout::NCHW, 2, 1, 3, 4, {5, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1}), false);
+}
+
 // ---- depthwise ---------------------------------------------------------------------------
 
 TEST(DeconvCpuPath, Depthwise) {

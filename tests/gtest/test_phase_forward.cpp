@@ -137,7 +137,7 @@ namespace {
 // phase path converts as it pads and stores; the GEMM path converts X as it packs it
 // (channels-first, not direct: `want_packed`), else runs on a float copy of X.
 void check_float32_on_doubles(const Case& c, CpuPath path, int threads, bool want_phase,
-                              int want_packed = -1) {
+                              int want_packed = -1, int want_stored_once = -1) {
   SCOPED_TRACE(c.str() + " float32 on doubles, threads " + std::to_string(threads));
   const Geometry g = infer_geometry(c.params(), c.data_shape());
   const Ref r(c);
@@ -151,6 +151,7 @@ void check_float32_on_doubles(const Case& c, CpuPath path, int threads, bool wan
                                 y.data(), opts, &stats);
   EXPECT_EQ(stats.phase, want_phase);
   if (want_packed >= 0) EXPECT_EQ(stats.packed, want_packed == 1);
+  if (want_stored_once >= 0) EXPECT_EQ(stats.stored_once, want_stored_once == 1);
   EXPECT_TRUE(close("out", as<float>(y), r.forward(x, w, c.bias ? &b : nullptr)));
 }
 
@@ -177,7 +178,7 @@ TEST(Float32Forward, GemmPathConvertsAsItPacks) {
   // Several samples per chunk, 3D, two groups.
   Case g3 = targeted(Layout::NCDHW, 3, 2, 4, 6, {5, 4, 6}, {2, 2, 2}, {2, 2, 2}, {1, 1, 1},
                      {0, 0, 0});
-  for (int t : {1, 2}) check_float32_on_doubles(g3, CpuPath::Gemm, t, false, 1);
+  for (int t : {1, 2}) check_float32_on_doubles(g3, CpuPath::Gemm, t, false, 1, 1);
   // Channels-last and the depthwise direct step read a float copy in place.
   check_float32_on_doubles(
       targeted(Layout::NHWC, 2, 2, 3, 2, {7, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1}),

@@ -71,8 +71,21 @@ struct Plan : LayerSizes {
   int workers;                // threads with their own buffers (group_parallel ? threads : 1)
   bool direct;                // one input channel per group, one thread per group: no GEMM
   bool pack;                  // channels-first chunks of several samples need X packed
+  bool store_once;            // col2im stores bias + column: no output pass before it
   int64_t buffer_elems;       // per worker
 };
+
+// Whether every output element receives exactly one kernel tap: kernel = stride with no
+// dilation, and no output past the inputs' reach (adj or a target shape add such
+// outputs). Output o + pad = i * stride + k then has one (i, k), with i < in exactly
+// when out + pad <= in * stride. U-Net's k2 s2 is the common case.
+bool one_tap_per_output(const Geometry& g) {
+  for (int d = 0; d < 3; ++d)
+    if (g.kernel[d] != g.stride[d] || g.dilate[d] != 1 ||
+        g.out[d] + g.pad[d] > g.in[d] * g.stride[d])
+      return false;
+  return true;
+}
 
 // Values moved (or products formed) between polls in the loops other than GEMMs: a few
 // tens of microseconds of work, so a poll's clock read costs well under 1 %.
@@ -134,6 +147,8 @@ Plan make_plan(const Geometry& g, size_t elem, const RunOptions& opts, bool back
                : std::min(p.in_positions, std::max<int64_t>(1, budget / per_position));
   p.buffer_elems =
       p.direct ? 0 : p.samples_per_chunk * p.tile * (p.group_rows + (p.pack ? packed : 0));
+  // The forward's col2im then writes each output once (the direct steps add).
+  p.store_once = !backward && !p.direct && one_tap_per_output(g);
   return p;
 }
 
@@ -154,6 +169,7 @@ void report(const Plan& p, size_t elem, RunStats* stats) {
   stats->packed = p.pack;
   stats->group_parallel = p.group_parallel;
   stats->direct = p.direct;
+  stats->stored_once = p.store_once;
   stats->phase = false;
   stats->phase_data_grad = false;
   stats->phase_weight_grad = false;
@@ -410,14 +426,53 @@ struct ChunkSteps {
     }
   }
 
+  // col2im of one (sample, filter) plane when each output has one tap: y = b + cols.
+  // The runs of a kernel row's stride_w taps cover the same inputs and interleave into
+  // one output row segment: written together, in order, they fill whole cache lines
+  // (run by run, every stride_w-th value, the lines were written piecemeal: slower than
+  // adding into a filled output on two threads, measured on U-Net k2 s2).
+  template <typename Out>
+  void store_plane(const std::vector<Run>& runs, const T* col, int64_t width, Out* y,
+                   Out b) const {
+    const int64_t sw = g.stride[2];
+    for (size_t i = 0; i < runs.size();) {
+      const Run& r = runs[i];
+      int64_t n = 1;
+      while (n < sw && i + n < runs.size() && runs[i + n].tap == r.tap + n &&
+             runs[i + n].s == r.s && runs[i + n].count == r.count && runs[i + n].o == r.o + n)
+        ++n;
+      const T* c = col + r.tap * width + r.s;
+      Out* dst = y + r.o;
+      if (n == 2 && sw == 2) {
+        const T* c1 = c + width;
+        for (int64_t j = 0; j < r.count; ++j) {
+          dst[2 * j] = b + static_cast<Out>(c[j]);
+          dst[2 * j + 1] = b + static_cast<Out>(c1[j]);
+        }
+      } else if (n == sw) {
+        for (int64_t j = 0; j < r.count; ++j)
+          for (int64_t k = 0; k < sw; ++k) dst[j * sw + k] = b + static_cast<Out>(c[k * width + j]);
+      } else {
+        for (int64_t k = 0; k < n; ++k) {
+          const Run& rk = runs[i + k];
+          const T* ck = col + rk.tap * width + rk.s;
+          Out* dk = y + rk.o;
+          for (int64_t j = 0; j < rk.count; ++j) dk[j * sw] = b + static_cast<Out>(ck[j]);
+        }
+      }
+      i += static_cast<size_t>(n);
+    }
+  }
+
   // Moves values between cols and y over the tile's tap runs: `scatter` adds cols into
-  // y_out (col2im), else cols gets y_in's values (im2col; this thread's part of cols is
+  // y_out (col2im; with the plan's store_once it stores them plus the group's `bias`,
+  // null for none), else cols gets y_in's values (im2col; this thread's part of cols is
   // zeroed first). The team splits (sample, filter) planes channels-first, filter
   // ranges channels-last: output locations never overlap between threads. Out and In
   // are y's types (double for float arithmetic on R's doubles: converted as it moves).
   template <typename Out, typename In>
   void transfer(const Chunk& c, int64_t gi, const std::vector<Run>& runs, T* cols, Out* y_out,
-                const In* y_in, bool scatter, const Team& team) const {
+                const In* y_in, bool scatter, const Team& team, const T* bias = nullptr) const {
     const int64_t sw = g.stride[2], width = c.width();
     WorkPoll work(*poll);
     if (!g.channels_last) {
@@ -430,6 +485,11 @@ struct ChunkSteps {
         T* col = cols + f * p.taps * width + n * c.ts;
         if (!scatter)
           for (int64_t t = 0; t < p.taps; ++t) std::fill_n(col + t * width, c.ts, T(0));
+        if (scatter && p.store_once) {
+          store_plane(runs, col, width, y_out + plane,
+                      bias ? static_cast<Out>(bias[f]) : Out(0));
+          continue;
+        }
         for (const Run& r : runs) {
           T* cr = col + r.tap * width + r.s;
           if (scatter) {
@@ -462,7 +522,12 @@ struct ChunkSteps {
             T* cr = rows + (r.s + j) * p.group_rows + r.tap * Fg;
             if (scatter) {
               Out* dst = y_out + base + (r.o + j * sw) * p.filters;
-              for (int64_t f = f0; f < f1; ++f) dst[f] += cr[f];
+              if (p.store_once) {
+                for (int64_t f = f0; f < f1; ++f)
+                  dst[f] = (bias ? static_cast<Out>(bias[f]) : Out(0)) + static_cast<Out>(cr[f]);
+              } else {
+                for (int64_t f = f0; f < f1; ++f) dst[f] += cr[f];
+              }
             } else {
               const In* src = y_in + base + (r.o + j * sw) * p.filters;
               std::copy(src + f0, src + f1, cr + f0);
@@ -473,11 +538,12 @@ struct ChunkSteps {
     }
   }
 
-  // GEMM-path forward of group gi: cols = W_g^T X_g, then col2im adds cols into out.
-  // `cols` is this worker's buffer; the packed X, when the plan packs, follows it.
+  // GEMM-path forward of group gi: cols = W_g^T X_g, then col2im adds cols into out (or
+  // stores them plus the group's bias, with store_once). `cols` is this worker's
+  // buffer; the packed X, when the plan packs, follows it.
   template <typename In, typename Out>
   void gemm_forward(const Chunk& c, int64_t gi, const std::vector<Run>& runs, const In* data,
-                    const T* w, Out* out, T* cols, const Team& team) const {
+                    const T* w, const T* bias, Out* out, T* cols, const Team& team) const {
     const int64_t width = c.width();
     const auto x = x_block(data, c, gi, cols + width * p.group_rows, team);
     if (p.pack) team.barrier();
@@ -489,7 +555,7 @@ struct ChunkSteps {
                    x.first, x.second, w, p.group_rows, T(0), cols, p.group_rows, backend, poll);
     }
     team.barrier();
-    transfer<Out, T>(c, gi, runs, cols, out, nullptr, true, team);
+    transfer<Out, T>(c, gi, runs, cols, out, nullptr, true, team, bias);
   }
 
   // GEMM-path gradients of group gi: cols = im2col(dY), then dX_g = W_g cols and
@@ -666,7 +732,7 @@ void gemm_path_forward(const Geometry& g, const Plan& p, const In* data, const T
   const SerialBlas serial_blas(pins_blas(g, p));
   const Scratch scratch(static_cast<size_t>(p.workers * p.buffer_elems) * sizeof(T));
   report(p, sizeof(T), stats);
-  init_output(g, p, bias, out, poll);
+  if (!p.store_once) init_output(g, p, bias, out, poll);
   for_each_chunk(p, poll, [&](const Chunk& c) {
     const std::vector<Run> runs = tap_runs(g, c.s0, c.s0 + c.ts);
     for_each_group(p, poll, [&](int64_t gi, const Team& team, int worker) {
@@ -677,8 +743,8 @@ void gemm_path_forward(const Geometry& g, const Plan& p, const In* data, const T
           return;
         }
       }
-      steps.gemm_forward(c, gi, runs, data, w, out, scratch.as<T>() + worker * p.buffer_elems,
-                         team);
+      steps.gemm_forward(c, gi, runs, data, w, bias ? bias + gi * p.filters_per_group : nullptr,
+                         out, scratch.as<T>() + worker * p.buffer_elems, team);
     });
   });
   poll.finish();
