@@ -18,9 +18,9 @@
 #'
 #' Options: `deconv.threads` (number of CPU threads; 0 or unset uses OpenMP's default,
 #' see [deconv_threads()]); `deconv.max.json.bytes` (the largest symbol file
-#' [mx.symbol.load()] reads); `deconv.cache.mb` (MiB of freed results of 128 KiB or
-#' more, and of large temporaries, kept mapped for the next call of about their size, so
-#' that it does not pay the page faults of fresh memory; 256 if unset, 0 keeps none).
+#' [mx.symbol.load()] reads); `deconv.cache.mb` (MiB of freed results of 128 KiB to
+#' 4 MiB kept mapped for the next call of about their size, so that it does not pay the
+#' page faults of fresh memory; 256 if unset, 0 keeps none).
 #'
 #' @keywords internal
 #' @useDynLib deconv, .registration = TRUE

@@ -75,7 +75,9 @@ size_t cache_limit_option() {
 
 R_allocator_t* result_allocator(double bytes) {
   static R_allocator_t allocator = {cache_alloc, cache_free, nullptr, nullptr};
-  if (bytes < static_cast<double>(BlockCache::kMinBytes)) return nullptr;
+  if (bytes < static_cast<double>(BlockCache::kMinBytes) ||
+      bytes >= static_cast<double>(BlockCache::kMaxBytes))
+    return nullptr;
   const size_t limit = cache_limit_option();
   host_blocks().set_idle_limit(limit);
   if (limit == 0 || !library_pinned()) return nullptr;

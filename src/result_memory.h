@@ -10,8 +10,8 @@
 namespace deconv {
 namespace r {
 
-// The allocator for a result vector of `bytes`, or null where R's own is used: below
-// BlockCache::kMinBytes, with options(deconv.cache.mb = 0), or where this library cannot
+// The allocator for a result vector of `bytes`, or null where R's own is used: outside
+// [BlockCache::kMinBytes, kMaxBytes), with options(deconv.cache.mb = 0), or where this library cannot
 // be kept loaded (R would call a freed function at its next garbage collection).
 // Reads deconv.cache.mb (the cache's idle limit in MiB, 256 if unset; ParamError when it
 // is not one number from 0) for the requests it serves.

@@ -2,10 +2,9 @@
 // page at its first touch, and glibc hands large blocks back to the kernel when they are
 // freed, so a loop of same-shaped calls pays those faults on every call: on this
 // project's VM about 2 us a page, 0.3 ms of a 0.55 ms FCN layer whose result is 688 KB.
-// The R results (src/r_boundary.cpp, through R's custom allocators) and the kernels'
-// large temporaries (cpu/scratch.h) take their blocks from here instead: a freed block
-// waits, mapped, for the next request of about its size, within a limit on the idle
-// bytes (the oldest go first).
+// The R results of 128 KiB to 4 MiB (src/result_memory.cpp, through R's custom
+// allocators) take their blocks from here instead: a freed block waits, mapped, for the
+// next request of about its size, within a limit on the idle bytes (the oldest go first).
 #pragma once
 
 #include <cstddef>
@@ -17,8 +16,13 @@ namespace deconv {
 
 class BlockCache {
  public:
-  // Smaller requests are left to malloc, which reuses small blocks without faults.
+  // What the package takes from here: blocks of [kMinBytes, kMaxBytes). Smaller ones
+  // malloc reuses without faults. Larger ones R frees too seldom for a bounded cache to
+  // hold them (a loop of 16.8 MB results had 30 dead between collections, and the
+  // misses, fresh memory with huge pages advised, took 47 ms a call instead of 9), so
+  // they stay with malloc, which keeps its heap.
   static constexpr size_t kMinBytes = size_t(128) << 10;
+  static constexpr size_t kMaxBytes = size_t(4) << 20;
   static constexpr size_t kDefaultIdleLimit = size_t(256) << 20;
 
   explicit BlockCache(size_t idle_limit = kDefaultIdleLimit) : limit_(idle_limit) {}
@@ -57,7 +61,7 @@ class BlockCache {
   int64_t hits_ = 0, misses_ = 0;
 };
 
-// The process's cache, shared by the R results and the CPU temporaries.
+// The process's cache, for the R results.
 BlockCache& host_blocks();
 
 }  // namespace deconv

@@ -1,13 +1,12 @@
 // The host block cache (core/block_cache.h): reuse of a freed block by a request of about
 // its size, the limit on idle bytes (oldest first, oversized blocks never kept), sizes
-// and alignment, and that Scratch's large temporaries come back to it.
+// and alignment.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstring>
 
 #include "core/block_cache.h"
-#include "core/cpu/scratch.h"
 
 namespace {
 
@@ -80,23 +79,6 @@ TEST(BlockCache, KeepsIdleBytesWithinTheLimitOldestFirst) {
   void* q = cache.acquire(kMiB, &got);
   cache.release(q, got);
   EXPECT_EQ(cache.stats().idle_bytes, 0u);
-}
-
-TEST(BlockCache, ScratchLargeTemporariesComeBackToTheProcessCache) {
-  BlockCache& cache = deconv::host_blocks();
-  cache.set_idle_limit(BlockCache::kDefaultIdleLimit);
-  const size_t bytes = deconv::cpu::Scratch::kKeepBytes + 1;
-  const char* first;
-  {
-    const deconv::cpu::Scratch s(bytes);
-    first = s.as<char>();
-  }
-  const int64_t hits = cache.stats().hits;
-  {
-    const deconv::cpu::Scratch s(bytes);
-    EXPECT_EQ(s.as<char>(), first);
-  }
-  EXPECT_EQ(cache.stats().hits, hits + 1);
 }
 
 }  // namespace

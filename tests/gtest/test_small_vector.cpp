@@ -48,7 +48,8 @@ TEST(SmallVector, CopiesAndMovesInlineAndHeapVectors) {
     EXPECT_EQ(d, a);
     d = std::move(c);
     EXPECT_EQ(d[0], 99);
-    d = d;  // self-assignment keeps it
+    const V& same = d;
+    d = same;  // self-assignment keeps it
     EXPECT_EQ(d.size(), n);
   }
 }

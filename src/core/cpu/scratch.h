@@ -1,14 +1,11 @@
 // Scratch memory for the kernels' temporaries. Small requests reuse one buffer per
 // calling thread, so repeated calls skip the allocator, the zero fill and the page
-// faults of fresh memory; large ones come from the process's BlockCache, which keeps
-// them mapped for the next call within its limit.
+// faults of fresh memory; large ones are allocated and freed as usual.
 #pragma once
 
 #include <cstddef>
 #include <memory>
-#include <new>
 
-#include "core/block_cache.h"
 #include "core/huge_pages.h"
 
 namespace deconv {
@@ -30,18 +27,18 @@ class Scratch {
       ptr_ = c.data.get();
       cached_ = true;
     } else {
-      ptr_ = static_cast<char*>(host_blocks().acquire(bytes, &block_size_));
-      if (!ptr_) throw std::bad_alloc();
+      own_.reset(new char[bytes]);
+      prefer_huge_pages(own_.get(), bytes);
+      ptr_ = own_.get();
     }
   }
   ~Scratch() {
     if (cached_) cache().in_use = false;
-    else host_blocks().release(ptr_, block_size_);
   }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
 
-  // The memory as `T`s (both sources align for any fundamental type).
+  // The memory as `T`s (new[] aligns for any fundamental type).
   template <typename T>
   T* as() const {
     return reinterpret_cast<T*>(ptr_);
@@ -57,8 +54,8 @@ class Scratch {
     thread_local Cache c;
     return c;
   }
+  std::unique_ptr<char[]> own_;
   char* ptr_ = nullptr;
-  size_t block_size_ = 0;  // of a block from host_blocks()
   bool cached_ = false;
 };
 
