@@ -20,7 +20,7 @@
 #' see [deconv_threads()]); `deconv.max.json.bytes` (the largest symbol file
 #' [mx.symbol.load()] reads); `deconv.cache.mb` (MiB of freed results of 128 KiB to
 #' 4 MiB kept mapped for the next call of about their size, so that it does not pay the
-#' page faults of fresh memory; 256 if unset, 0 keeps none).
+#' page faults of fresh memory; unset or 0: none).
 #'
 #' @keywords internal
 #' @useDynLib deconv, .registration = TRUE

@@ -14,7 +14,7 @@ poison_cache <- function(n) {
 }
 
 test_that("every path writes all of a result whose memory held NaN", {
-  withr::local_options(deconv.cache.mb = NULL)
+  withr::local_options(deconv.cache.mb = 256)
   set.seed(11)
   cases <- list(
     # out 32x32x24x2 = 49152 doubles: phase and GEMM forward, gradients 12288 (data) ...
@@ -62,7 +62,7 @@ test_that("every path writes all of a result whose memory held NaN", {
 })
 
 test_that("a loop of same-shaped calls reuses one block; deconv.cache.mb bounds it", {
-  withr::local_options(deconv.cache.mb = NULL)
+  withr::local_options(deconv.cache.mb = 256)
   x <- array(rnorm(32 * 32 * 8), c(32, 32, 8, 1))
   w <- array(rnorm(4 * 4 * 8 * 8), c(4, 4, 8, 8))
   call <- function() deconvolution(x, w, kernel = c(4, 4), stride = c(2, 2), pad = c(1, 1),
@@ -91,6 +91,10 @@ test_that("a loop of same-shaped calls reuses one block; deconv.cache.mb bounds 
   options(deconv.cache.mb = 1)
   y <- call()
   expect_equal(deconv:::cpp_result_cache_stats()$idle_limit, 2^20)
+  # Unset: off.
+  options(deconv.cache.mb = NULL)
+  y <- call()
+  expect_equal(deconv:::cpp_result_cache_stats()$idle_limit, 0)
 })
 
 test_that("a bad deconv.cache.mb is a classed error naming it", {
@@ -110,6 +114,7 @@ test_that("a result that outlives the package's unloading is freed without a cra
   skip_if_not_installed("callr")
   got <- tryCatch(callr::r(function() {
     library(deconv)
+    options(deconv.cache.mb = 16)
     y <- deconvolution(array(1, c(64, 64, 8, 1)), array(1, c(4, 4, 8, 8)), kernel = c(4, 4),
                        stride = c(2, 2), num.filter = 8)
     unloadNamespace("deconv")
