@@ -50,7 +50,8 @@ namespace {
   throw ParamError(arg, detail);
 }
 
-// What x is, for messages: "NULL", "TRUE", "32", "\"abc\"", "a list of length 2", ...
+}  // namespace
+
 std::string describe(SEXP x) {
   if (Rf_isNull(x)) return "NULL";
   if (Rf_isFactor(x)) return "a factor";
@@ -82,6 +83,8 @@ std::string describe(SEXP x) {
   }
   return std::string("a ") + Rf_type2char(TYPEOF(x)) + " of length " + number_text(static_cast<double>(n));
 }
+
+namespace {
 
 // Refuses classed objects: a factor's codes, a Date's day count or an integer64's bits
 // are not the numbers the user meant.

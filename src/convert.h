@@ -24,6 +24,8 @@ std::string r_arg_name(const std::string& arg);
 std::string number_text(double v);
 // "288 GB", "3.5 MB".
 std::string bytes_text(double bytes);
+// What x is, for messages: "NULL", "TRUE", "32", "\"abc\"", "a list of length 2", ...
+std::string describe(SEXP x);
 
 // An integer-valued numeric vector (NULL -> empty), reversed into MXNet order.
 Tuple tuple_from_r(SEXP x, const char* arg);

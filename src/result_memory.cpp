@@ -66,8 +66,7 @@ size_t cache_limit_option() {
   double mb;
   const std::string expected = "expected one number of MiB from 0 (0 keeps no freed results)";
   if (!thread_value(x, &mb) || std::isnan(mb) || mb < 0)
-    throw ParamError("deconv.cache.mb", expected + ", got " +
-                                            (thread_value(x, &mb) ? number_text(mb) : "another value"));
+    throw ParamError("deconv.cache.mb", expected + ", got " + describe(x));
   // Beyond any machine's memory: no limit.
   if (mb >= 1e12) return SIZE_MAX;
   return static_cast<size_t>(mb * 1048576.0);

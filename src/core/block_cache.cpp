@@ -3,16 +3,13 @@
 
 #include <cstdlib>
 
-#include "core/huge_pages.h"
-
 namespace deconv {
 
 namespace {
 
-// Sizes in 64 KiB steps, and in huge pages from 4 MiB, so that requests of nearly the
-// same size share blocks and a big block is whole huge pages.
+// Sizes in 64 KiB steps, so that requests of nearly the same size share blocks. (No
+// huge pages: the package takes blocks below 4 MiB, and fresh huge pages faulted slowly.)
 constexpr size_t kStep = size_t(64) << 10;
-constexpr size_t kHugeFrom = size_t(4) << 20;
 
 size_t round_up(size_t v, size_t step) { return (v + step - 1) / step * step; }
 
@@ -21,7 +18,7 @@ size_t round_up(size_t v, size_t step) { return (v + step - 1) / step * step; }
 BlockCache::~BlockCache() { trim_locked(0); }
 
 void* BlockCache::acquire(size_t bytes, size_t* size) {
-  const size_t need = round_up(bytes ? bytes : 1, bytes >= kHugeFrom ? kHugePageBytes : kStep);
+  const size_t need = round_up(bytes ? bytes : 1, kStep);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     // The smallest idle block that is large enough and not more than a quarter larger.
@@ -42,9 +39,8 @@ void* BlockCache::acquire(size_t bytes, size_t* size) {
     ++misses_;
   }
   if (need < bytes) return nullptr;  // the rounding overflowed
-  void* p = std::aligned_alloc(need >= kHugeFrom ? kHugePageBytes : 64, need);
+  void* p = std::aligned_alloc(64, need);
   if (!p) return nullptr;
-  prefer_huge_pages(p, need);
   *size = need;
   return p;
 }
@@ -96,8 +92,9 @@ BlockCache::Stats BlockCache::stats() const {
 
 BlockCache& host_blocks() {
   // Never destroyed: R may free results after static destructors of this library ran
-  // (the library stays loaded; see src/r_boundary.cpp).
-  static BlockCache* cache = new BlockCache();
+  // (the library stays loaded; see src/result_memory.cpp). Keeps nothing until
+  // options(deconv.cache.mb) sets its limit.
+  static BlockCache* cache = new BlockCache(0);
   return *cache;
 }
 

@@ -30,10 +30,9 @@ class BlockCache {
   BlockCache(const BlockCache&) = delete;
   BlockCache& operator=(const BlockCache&) = delete;
 
-  // A block of at least `bytes` (64-byte aligned, 2 MiB aligned with huge pages advised
-  // from 4 MiB), uninitialized; `*size` gets the size to release it with. An idle block
-  // is reused when its size is within a quarter above the request. Null when memory ran
-  // out.
+  // A block of at least `bytes` (64-byte aligned, a multiple of 64 KiB), uninitialized;
+  // `*size` gets the size to release it with. An idle block is reused when its size is
+  // within a quarter above the request. Null when memory ran out.
   void* acquire(size_t bytes, size_t* size);
   // Takes back a block from acquire(): kept idle if it fits the limit, else freed.
   // Safe to call from R's garbage collector (no exceptions, no R).

@@ -46,9 +46,9 @@ TEST(BlockCache, AlignsAndRoundsSizes) {
   ASSERT_TRUE(a && b);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % 64, 0u);
   EXPECT_EQ(small % (64 << 10), 0u);
-  // From 4 MiB: whole huge pages, aligned to them.
-  EXPECT_EQ(big, 6 * kMiB);
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(b) % (2 * kMiB), 0u);
+  // Large ones in the same 64 KiB steps.
+  EXPECT_EQ(big, 5 * kMiB + (64 << 10));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b) % 64, 0u);
   cache.release(a, small);
   cache.release(b, big);
 }

@@ -150,8 +150,12 @@ void check_float32_on_doubles(const Case& c, CpuPath path, int threads, bool wan
   deconvolution_forward_float32(Context{}, g, x.data(), w.data(), c.bias ? b.data() : nullptr,
                                 y.data(), opts, &stats);
   EXPECT_EQ(stats.phase, want_phase);
-  if (want_packed >= 0) EXPECT_EQ(stats.packed, want_packed == 1);
-  if (want_stored_once >= 0) EXPECT_EQ(stats.stored_once, want_stored_once == 1);
+  if (want_packed >= 0) {
+    EXPECT_EQ(stats.packed, want_packed == 1);
+  }
+  if (want_stored_once >= 0) {
+    EXPECT_EQ(stats.stored_once, want_stored_once == 1);
+  }
   EXPECT_TRUE(close("out", as<float>(y), r.forward(x, w, c.bias ? &b : nullptr)));
 }
 

@@ -51,10 +51,10 @@ struct Run {
 
 std::vector<Run> tap_runs(const Geometry& g, int64_t s0, int64_t s1) {
   std::vector<Run> runs;
-  // Counted first: one allocation, not a doubling series (a tiny call made five).
-  int64_t count = 0;
-  for_each_tap_run(g, s0, s1, [&](int64_t, int64_t, int64_t, int64_t) { ++count; });
-  runs.reserve(static_cast<size_t>(count));
+  // At most one run per tap and input row the tile touches: one allocation, not a
+  // doubling series (a tiny call made five).
+  const int64_t rows = (s1 - s0) / g.in[2] + 2;
+  runs.reserve(static_cast<size_t>(rows * g.kernel_size()));
   for_each_tap_run(g, s0, s1, [&](int64_t tap, int64_t s, int64_t o, int64_t count) {
     runs.push_back({tap, s, o, count});
   });
