@@ -62,6 +62,7 @@ extern "C" SEXP C_last_run_stats() {
                           {"phase_data_grad", r::scalar_lgl(s.phase_data_grad)},
                           {"phase_weight_grad", r::scalar_lgl(s.phase_weight_grad)},
                           {"stored_once", r::scalar_lgl(s.stored_once)},
+                          {"winograd", r::scalar_lgl(s.winograd)},
                           {"direct", r::scalar_lgl(s.direct)},
                           {"packed", r::scalar_lgl(s.packed)},
                           {"group_parallel", r::scalar_lgl(s.group_parallel)}});

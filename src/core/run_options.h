@@ -19,9 +19,15 @@ namespace deconv {
 // col2im, or the phase-decomposed kernel (channels-first layers; others run GEMM).
 enum class CpuPath { Auto, Gemm, Phase };
 
+// Whether the forward may compute with Winograd's minimal filtering (winograd.h): where
+// the automatic rule prefers it, never (Direct: the CPU path above), or wherever the
+// layer's shape allows it (others run as Direct).
+enum class Algorithm { Auto, Direct, Winograd };
+
 struct RunOptions {
   int threads = 1;
   CpuPath cpu_path = CpuPath::Auto;
+  Algorithm algorithm = Algorithm::Auto;
   // Called only on the calling thread, at most every InterruptPoll::kInterval ns while a
   // CPU kernel runs and once more at its end (GPU paths: before each long library
   // call); returns true to stop. The kernel then skips its remaining work and throws
@@ -113,6 +119,7 @@ struct RunStats {
   bool phase_data_grad = false;  // the data gradient ran direct (phase_backward.cpp)
   bool phase_weight_grad = false;  // so did the weight gradient (no im2col, no GEMM)
   bool stored_once = false;      // GEMM-path col2im stored each output once (no init pass)
+  bool winograd = false;         // the forward ran Winograd F(2, 2) (winograd_forward.cpp)
 };
 
 }  // namespace deconv

@@ -100,6 +100,7 @@ struct Problem {
   Geometry g;
   std::vector<float> x, w, b, y, dy, dx, dw, db;
   CpuPath path = CpuPath::Auto;  // the forward's algorithm
+  Algorithm algorithm = Algorithm::Auto;
 
   explicit Problem(const Case& cs) : c(cs), g(infer_geometry(cs.params(), cs.data_shape())) {
     auto fill = [](std::vector<float>& v, int64_t n, uint32_t seed) {
@@ -121,6 +122,7 @@ struct Problem {
   void forward(const RunOptions& o, RunStats* s = nullptr) {
     RunOptions with_path = o;
     with_path.cpu_path = path;
+    with_path.algorithm = algorithm;
     deconvolution_forward<float>(Context{}, g, x.data(), w.data(), c.bias ? b.data() : nullptr,
                                  y.data(), with_path, s);
   }
@@ -194,6 +196,7 @@ TEST(Interrupts, OneBigChunkTeamPath) {
   // Fg*K = 8192) are cut along k, n and m.
   Problem pb(make_case(Layout::NCHW, 1, 1, 1024, 512, {96, 96}, {4, 4}, {2, 2}, {1, 1}, {1, 1},
                        {0, 0}, true));
+  pb.path = CpuPath::Gemm;  // (Winograd's automatic choice would take it)
   RunStats s;
   pb.forward(RunOptions{}, &s);
   ASSERT_EQ(s.chunks, 1);
@@ -202,9 +205,22 @@ TEST(Interrupts, OneBigChunkTeamPath) {
   check_interruptible(pb, 2);
 }
 
+TEST(Interrupts, WinogradForward) {
+  // The same layer on Winograd: filter transforms, GEMMs and transforms of many chunks.
+  Problem pb(make_case(Layout::NCHW, 1, 1, 1024, 512, {96, 96}, {4, 4}, {2, 2}, {1, 1}, {1, 1},
+                       {0, 0}, true));
+  pb.algorithm = Algorithm::Winograd;
+  RunStats s;
+  pb.forward(RunOptions{}, &s);
+  ASSERT_TRUE(s.winograd);
+  check_interruptible(pb, 1);
+  check_interruptible(pb, 2);
+}
+
 TEST(Interrupts, OneBigChunkChannelsLastOneThread) {
   Problem pb(make_case(Layout::NHWC, 1, 1, 1024, 512, {64, 64}, {4, 4}, {2, 2}, {1, 1}, {1, 1},
                        {0, 0}, false));
+  pb.path = CpuPath::Gemm;
   RunStats s;
   pb.forward(RunOptions{}, &s);
   ASSERT_EQ(s.chunks, 1);

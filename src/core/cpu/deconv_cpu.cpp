@@ -35,6 +35,7 @@
 #include "core/cpu/phase_forward.h"
 #include "core/cpu/scratch.h"
 #include "core/cpu/taps.h"
+#include "core/cpu/winograd.h"
 #include "core/error.h"
 #include "core/precision.h"
 
@@ -170,6 +171,7 @@ void report(const Plan& p, size_t elem, RunStats* stats) {
   stats->group_parallel = p.group_parallel;
   stats->direct = p.direct;
   stats->stored_once = p.store_once;
+  stats->winograd = false;
   stats->phase = false;
   stats->phase_data_grad = false;
   stats->phase_weight_grad = false;
@@ -703,6 +705,26 @@ CpuPath cpu_path(const RunOptions& opts) {
   return v == "gemm" ? CpuPath::Gemm : v == "phase" ? CpuPath::Phase : CpuPath::Auto;
 }
 
+// The caller's choice, else DECONV_ALGORITHM=direct or winograd from the environment
+// (read per call, as DECONV_CPU_PATH), else automatic.
+Algorithm algorithm(const RunOptions& opts) {
+  if (opts.algorithm != Algorithm::Auto) return opts.algorithm;
+  const char* env = std::getenv("DECONV_ALGORITHM");
+  if (!env) return Algorithm::Auto;
+  const std::string v(env);
+  return v == "direct" ? Algorithm::Direct : v == "winograd" ? Algorithm::Winograd : Algorithm::Auto;
+}
+
+// Whether the forward runs Winograd: where forced and the shape allows it, or where the
+// automatic choice prefers it unless a CPU path was asked for.
+bool takes_winograd(const Geometry& g, const RunOptions& opts, size_t elem) {
+  switch (algorithm(opts)) {
+    case Algorithm::Winograd: return winograd_forward_fits(g, elem);
+    case Algorithm::Direct: return false;
+    default: return cpu_path(opts) == CpuPath::Auto && winograd_forward_preferred(g, elem);
+  }
+}
+
 // The one rule for which forward runs: the caller's or the environment's choice, else
 // phase_forward_preferred (channels-last layers always run GEMM + col2im).
 bool takes_phase_path(const Geometry& g, const RunOptions& opts, size_t elem) {
@@ -755,6 +777,10 @@ void gemm_path_forward(const Geometry& g, const Plan& p, const In* data, const T
 void forward_float_on_double(const Geometry& g, const double* data, const double* weight,
                              const double* bias, double* out, const RunOptions& opts,
                              RunStats* stats) {
+  if (takes_winograd(g, opts, sizeof(float))) {
+    winograd_forward<float, double>(g, data, weight, bias, out, opts, stats);
+    return;
+  }
   if (takes_phase_path(g, opts, sizeof(float))) {
     phase_forward<float, double>(g, data, weight, bias, out, opts, stats);
     return;
@@ -773,6 +799,10 @@ void forward_float_on_double(const Geometry& g, const double* data, const double
 template <typename T>
 void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
              const RunOptions& opts, RunStats* stats) {
+  if (takes_winograd(g, opts, sizeof(T))) {
+    winograd_forward<T>(g, data, weight, bias, out, opts, stats);
+    return;
+  }
   if (takes_phase_path(g, opts, sizeof(T))) {
     phase_forward<T>(g, data, weight, bias, out, opts, stats);
     return;

@@ -1,0 +1,564 @@
+// Winograd F(2, 2) forward on the stride phases (see winograd.h).
+//
+// Per dimension, output o lies in phase r = (o + pad) mod stride at phase index
+// q = (o + pad - r) / stride, and with kernel 2 * stride it takes taps r and r + stride
+// from inputs q and q - 1: y[q] = g0 x[q - 1] + g1 x[q] with g0 = w[r + stride],
+// g1 = w[r]. F(2, 2) computes y[q0] and y[q0 + 1] from d = x[q0 - 1 .. q0 + 1] as
+//   A^T ((G g) * (B^T d)),  B^T d = (d0 - d1, d1, d2 - d1),  G g = (g0, g0 + g1, g1),
+//   A^T m = (m0 + m1, m1 + m2),
+// nested over the dimensions (a dimension of kernel 1 passes through). Each product of
+// a transformed input and filter element is exact up to one rounding, and the output
+// transform adds at most 2^d of them per output (d: the dimensions with two taps), each
+// bounded by |g| |d| sums the direct form also forms: the error stays within a small
+// multiple of the direct sum's (tests/gtest/test_winograd_forward.cpp measures it on
+// inputs of large dynamic range).
+//
+// Phases whose first phase index agrees form a class: they read the same input tiles,
+// so one input transform serves the class, and its GEMMs stack the phases' filters:
+// per transformed element e, M_e (phases x filters by tiles) = U_e (by channels) times
+// V_e (channels by tiles). Tiles are cut into chunks whose V and M fit the workspace.
+// Threads share each step: channels for the input transform, (element, block) pairs
+// for the GEMMs, (phase, filter) rows for the filter and output transforms.
+#include "core/cpu/winograd.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "core/cpu/gemm.h"
+#include "core/cpu/scratch.h"
+#include "core/cpu/taps.h"
+#include "core/cpu/winograd_transforms.h"
+
+namespace deconv {
+namespace cpu {
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+
+// Phases of one dimension whose first phase index is `qlo`, in tiles of m outputs.
+struct DimClass {
+  int64_t qlo = 0, qhi = 0, tiles = 0;
+  std::vector<int64_t> phases;  // each phase's r
+};
+
+// One spatial dimension: taps per phase (2, or 1 for kernel 1), outputs per tile m and
+// inputs per tile alpha = m + taps - 1.
+struct Dim {
+  int64_t taps = 1, m = 1, alpha = 1;
+  int64_t in = 1, out = 1, stride = 1, pad = 0;
+  std::vector<DimClass> classes;
+};
+
+Dim make_dim(const Geometry& g, int d) {
+  Dim x;
+  x.in = g.in[d];
+  x.out = g.out[d];
+  x.stride = g.stride[d];
+  x.pad = g.pad[d];
+  x.taps = g.kernel[d] == 1 ? 1 : 2;
+  x.m = x.taps;
+  x.alpha = x.m + x.taps - 1;
+  for (int64_t r = 0; r < x.stride; ++r) {
+    const int64_t qlo = ceil_div(x.pad - r, x.stride);
+    const int64_t qhi = floor_div(x.out - 1 + x.pad - r, x.stride);
+    if (qhi < qlo) continue;  // no output in this phase
+    auto c = std::find_if(x.classes.begin(), x.classes.end(),
+                          [&](const DimClass& k) { return k.qlo == qlo; });
+    if (c == x.classes.end()) c = x.classes.insert(x.classes.end(), DimClass{qlo, qhi, 0, {}});
+    c->qhi = std::max(c->qhi, qhi);
+    c->phases.push_back(r);
+  }
+  for (DimClass& c : x.classes) c.tiles = ceil_div(c.qhi - c.qlo + 1, x.m);
+  return x;
+}
+
+// A class of the layer: one class per dimension.
+struct Class {
+  std::array<const DimClass*, 3> dim;
+  int64_t phases = 1;            // product of the dimensions' phase counts
+  int64_t tiles_per_sample = 1;  // product of their tile counts
+};
+
+// Elements of an array laid out as N, C (or F), spatial, in either layout order.
+struct Strides {
+  int64_t n, c;
+  std::array<int64_t, 3> sp;
+};
+
+Strides strides(const Geometry& g, int64_t channels, const std::array<int64_t, 3>& ext) {
+  const int64_t S = ext[0] * ext[1] * ext[2];
+  if (g.channels_last)
+    return {S * channels, 1, {ext[1] * ext[2] * channels, ext[2] * channels, channels}};
+  return {channels * S, S, {ext[1] * ext[2], ext[2], 1}};
+}
+
+// Bytes a chunk's V and M aim at: wide enough GEMMs, while the transforms' writes stay
+// in the caches (Zen 4, one thread, float: dcgan1 / dcgan2 took 47.9 / 42.6 ms at 1 MB,
+// 42.0 / 41.8 at 4, 41.2 / 45.3 at 16).
+constexpr int64_t kTargetChunkBytes = int64_t(4) << 20;
+
+// The distance between the E matrices of U, V and M: n rounded up to 16 values, plus 16,
+// so that the E streams a transform writes never sit a power of two apart (a filter
+// transform of 1024 x 512 channels wrote 9 streams 2 MB apart, all in one cache set).
+int64_t padded(int64_t n) { return (n + 15) / 16 * 16 + 16; }
+
+struct Plan : LayerSizes {
+  std::array<Dim, 3> dims;
+  std::vector<Class> classes;
+  int64_t elements = 1;     // E: transformed elements per tile (product of alphas)
+  int64_t most_phases = 1;  // the largest class's phases
+  int64_t u_elems = 0;      // one class's transformed filters: E x phases*Fg x Cg
+  int64_t chunk_tiles = 1;  // tiles per chunk
+  int64_t v_elems = 0, m_elems = 0;  // a chunk's transformed inputs and products
+  bool within = false;      // the temporaries fit the workspace
+  int threads = 1;
+  Strides x, y;
+  // Channels-first layers go through channels-last copies of one group's input and
+  // output (so that the transforms read and write whole vectors of channels).
+  bool staged = false;
+  int64_t xs_elems = 0, ys_elems = 0;
+  Strides xs, ys;
+};
+
+Plan make_plan(const Geometry& g, size_t elem, int threads) {
+  Plan p;
+  static_cast<LayerSizes&>(p) = layer_sizes(g);
+  for (int d = 0; d < 3; ++d) {
+    p.dims[d] = make_dim(g, d);
+    p.elements *= p.dims[d].alpha;
+  }
+  for (const DimClass& cd : p.dims[0].classes)
+    for (const DimClass& ch : p.dims[1].classes)
+      for (const DimClass& cw : p.dims[2].classes) {
+        Class c{{&cd, &ch, &cw}, 1, 1};
+        for (const DimClass* k : c.dim) {
+          c.phases *= static_cast<int64_t>(k->phases.size());
+          c.tiles_per_sample *= k->tiles;
+        }
+        p.most_phases = std::max(p.most_phases, c.phases);
+        p.classes.push_back(c);
+      }
+  const int64_t E = p.elements, Cg = p.channels_per_group;
+  const int64_t rows = p.most_phases * p.filters_per_group;
+  p.u_elems = E * padded(rows * Cg);
+  const int64_t per_tile = E * (Cg + rows) + 64;  // + the padding, amortized
+  const int64_t most_tiles = [&] {
+    int64_t t = 1;
+    for (const Class& c : p.classes) t = std::max(t, c.tiles_per_sample * p.batch);
+    return t;
+  }();
+  p.staged = !g.channels_last;
+  if (p.staged) {
+    p.xs_elems = p.batch * p.in_positions * Cg;
+    p.ys_elems = p.batch * p.out_positions * p.filters_per_group;
+    auto last = [&](int64_t channels, const std::array<int64_t, 3>& ext) {
+      const int64_t S = ext[0] * ext[1] * ext[2];
+      return Strides{S * channels, 1, {ext[1] * ext[2] * channels, ext[2] * channels, channels}};
+    };
+    p.xs = last(Cg, g.in);
+    p.ys = last(p.filters_per_group, g.out);
+  }
+  const int64_t budget = workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) -
+                         p.u_elems - p.xs_elems - p.ys_elems;
+  const int64_t target = std::max<int64_t>(1, kTargetChunkBytes / static_cast<int64_t>(elem) / per_tile);
+  p.within = budget >= per_tile;
+  p.chunk_tiles = std::max<int64_t>(1, std::min({most_tiles, target, budget / per_tile}));
+  p.v_elems = E * padded(Cg * p.chunk_tiles);
+  p.m_elems = E * padded(rows * p.chunk_tiles);
+  p.threads = threads;
+  p.x = strides(g, p.channels, g.in);
+  p.y = strides(g, p.filters, g.out);
+  return p;
+}
+
+// dst[n][j][i] = src[n][i][j] for i < rows, j < cols (src rows contiguous, dst rows
+// `rows` apart), in blocks that both sides read and write in whole cache lines.
+template <typename A, typename B>
+void transpose(int threads, int64_t batch, int64_t rows, int64_t cols, const A* src,
+               int64_t src_n, B* dst, int64_t dst_n, InterruptPoll& poll) {
+  constexpr int64_t kBlock = 16;
+  const int64_t row_blocks = (rows + kBlock - 1) / kBlock;
+  parallel_for(threads, batch * row_blocks, [&](int64_t task) {
+    if (poll.stopped()) return;
+    const int64_t n = task / row_blocks, i0 = task % row_blocks * kBlock;
+    const int64_t i1 = std::min(rows, i0 + kBlock);
+    const A* s = src + n * src_n;
+    B* d = dst + n * dst_n;
+    for (int64_t j0 = 0; j0 < cols; j0 += kBlock) {
+      const int64_t j1 = std::min(cols, j0 + kBlock);
+      for (int64_t j = j0; j < j1; ++j)
+        for (int64_t i = i0; i < i1; ++i) d[j * rows + i] = static_cast<B>(s[i * cols + j]);
+    }
+  });
+}
+
+// Walks the tiles of a class in order: sample, then tile per dimension (width fastest).
+struct TileCursor {
+  const Class& c;
+  int64_t n = 0;
+  std::array<int64_t, 3> t{};
+
+  TileCursor(const Class& k, int64_t tile) : c(k) {
+    n = tile / c.tiles_per_sample;
+    int64_t rem = tile - n * c.tiles_per_sample;
+    for (int d = 2; d >= 0; --d) {
+      t[d] = rem % c.dim[d]->tiles;
+      rem /= c.dim[d]->tiles;
+    }
+  }
+  void next() {
+    for (int d = 2; d >= 0; --d) {
+      if (++t[d] < c.dim[d]->tiles) return;
+      t[d] = 0;
+    }
+    ++n;
+  }
+};
+
+// Phase j of a class as its r per dimension.
+std::array<int64_t, 3> phase_of(const Class& c, int64_t j) {
+  std::array<int64_t, 3> r;
+  for (int d = 2; d >= 0; --d) {
+    const int64_t n = static_cast<int64_t>(c.dim[d]->phases.size());
+    r[d] = c.dim[d]->phases[j % n];
+    j /= n;
+  }
+  return r;
+}
+
+// The steps of one class and group, for the dimensions with two taps in Mask.
+template <int Mask, typename T, typename IO>
+struct Steps {
+  using W = WinogradTile<Mask>;
+  static constexpr int E = W::kElements;
+  // Channels (or filters) per vector step: a 64-byte vector of T (GCC's and Clang's
+  // vector extension; the compiler splits it into the registers the target has).
+  static constexpr int kLanes = 64 / sizeof(T);
+  typedef T Vec __attribute__((vector_size(64)));
+
+  // v = n values (n <= kLanes) of type X, `step` apart, as T lanes; the rest 0. (Out
+  // parameters, not vector returns: those would change the ABI across ISAs.)
+  template <typename X>
+  static void load(Vec& v, const X* p, int64_t step, int n) {
+    T t[kLanes];
+    if (n == kLanes && step == 1) {
+      for (int l = 0; l < kLanes; ++l) t[l] = static_cast<T>(p[l]);
+    } else {
+      for (int l = 0; l < kLanes; ++l) t[l] = l < n ? static_cast<T>(p[l * step]) : T(0);
+    }
+    std::memcpy(&v, t, sizeof v);
+  }
+  // The first n lanes of v to p, p + step, ..., converted to Y.
+  template <typename Y>
+  static void store(const Vec& v, Y* p, int64_t step, int n) {
+    T t[kLanes];
+    std::memcpy(t, &v, sizeof v);
+    if (n == kLanes && step == 1) {
+      for (int l = 0; l < kLanes; ++l) p[l] = static_cast<Y>(t[l]);
+    } else {
+      for (int l = 0; l < n; ++l) p[l * step] = static_cast<Y>(t[l]);
+    }
+  }
+  const Geometry& g;
+  const Plan& p;
+  InterruptPoll& poll;
+
+  // U_e[c][j * Fg + f] for class k of group gi (U_e transposed, so that a channel's
+  // weights are read in order): G g G^T of each phase's taps, in double.
+  void filters(const Class& k, int64_t gi, const IO* weight, T* u) const {
+    const int64_t Fg = p.filters_per_group, Cg = p.channels_per_group;
+    const int64_t rows = k.phases * Fg;
+    // Tap a of a dimension multiplies input q - (taps - 1) + a: kernel index
+    // r + (taps - 1 - a) * stride. Per phase, the flat kernel index of each tap.
+    std::vector<std::array<int64_t, W::kTaps>> taps(k.phases);
+    for (int64_t j = 0; j < k.phases; ++j) {
+      const std::array<int64_t, 3> r = phase_of(k, j);
+      int i = 0;
+      for (int a0 = 0; a0 < W::taps(0); ++a0)
+        for (int a1 = 0; a1 < W::taps(1); ++a1)
+          for (int a2 = 0; a2 < W::taps(2); ++a2, ++i) {
+            const int64_t kd = r[0] + (W::taps(0) - 1 - a0) * g.stride[0];
+            const int64_t kh = r[1] + (W::taps(1) - 1 - a1) * g.stride[1];
+            const int64_t kw = r[2] + (W::taps(2) - 1 - a2) * g.stride[2];
+            taps[j][i] = (kd * g.kernel[1] + kh) * g.kernel[2] + kw;
+          }
+    }
+    // Channels-first weights are [c][f][tap], channels-last [c][tap][f].
+    const int64_t tap_step = g.channels_last ? Fg : 1, filter_step = g.channels_last ? 1 : p.taps;
+    parallel_for(p.threads, Cg, [&](int64_t cl) {
+      if (poll.stopped()) return;
+      const IO* wc = weight + (gi * Cg + cl) * Fg * p.taps;
+      for (int64_t j = 0; j < k.phases; ++j)
+        for (int64_t f = 0; f < Fg; ++f) {
+          double w[W::kTaps], t[E];
+          for (int i = 0; i < W::kTaps; ++i)
+            w[i] = static_cast<double>(wc[f * filter_step + taps[j][i] * tap_step]);
+          winograd_filter<Mask>(w, t);
+          T* uc = u + cl * rows + j * Fg + f;
+          for (int e = 0; e < E; ++e) uc[e * padded(Cg * rows)] = static_cast<T>(t[e]);
+        }
+    });
+  }
+
+  // V_e[tile - t0][c] for tiles [t0, t0 + nt) of class k, group gi: per tile, the
+  // channels in a vector loop (reading a padded position as 0 from a safe address).
+  // xg: the group's first channel, laid out as st says.
+  template <typename X>
+  void inputs(const Class& k, int64_t t0, int64_t nt, const X* xg, const Strides& st,
+              T* v) const {
+    const int64_t Cg = p.channels_per_group, xs = st.c;
+    const std::array<int64_t, 3> sp = st.sp;
+    parallel_region(p.threads, [&] {
+      const auto [b, e] = share(nt);
+      TileCursor cur(k, t0 + b);
+      for (int64_t t = b; t < e; ++t, cur.next()) {
+        if (poll.stopped()) break;
+        const X* at[E];
+        bool valid[E];
+        int j = 0;
+        for (int a0 = 0; a0 < W::alpha(0); ++a0)
+          for (int a1 = 0; a1 < W::alpha(1); ++a1)
+            for (int a2 = 0; a2 < W::alpha(2); ++a2, ++j) {
+              const int64_t id = k.dim[0]->qlo + W::m(0) * cur.t[0] - (W::taps(0) - 1) + a0;
+              const int64_t ih = k.dim[1]->qlo + W::m(1) * cur.t[1] - (W::taps(1) - 1) + a1;
+              const int64_t iw = k.dim[2]->qlo + W::m(2) * cur.t[2] - (W::taps(2) - 1) + a2;
+              valid[j] = id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1] && iw >= 0 &&
+                         iw < g.in[2];
+              at[j] = valid[j] ? xg + cur.n * st.n + id * sp[0] + ih * sp[1] + iw * sp[2] : xg;
+            }
+        T* vt = v + t * Cg;
+        for (int64_t c0 = 0; c0 < Cg; c0 += kLanes) {
+          const int nc = static_cast<int>(std::min<int64_t>(kLanes, Cg - c0));
+          Vec a[E];
+          for (int i = 0; i < E; ++i) {
+            if (valid[i]) load(a[i], at[i] + c0 * xs, xs, nc);
+            else a[i] = Vec{};
+          }
+          winograd_input<Mask, 1, Vec>(a);
+          for (int i = 0; i < E; ++i) store(a[i], vt + i * padded(nt * Cg) + c0, 1, nc);
+        }
+      }
+    });
+  }
+
+  // This thread's share [begin, end) of n items.
+  static std::pair<int64_t, int64_t> share(int64_t n) {
+    const int64_t id = thread_id(), size = team_size();
+    return {n * id / size, n * (id + 1) / size};
+  }
+
+  // M_e = V_e U_e for every element e, shared by the threads in (element, block) pairs.
+  void products(const Class& k, int64_t nt, const T* u, const T* v, T* m,
+                GemmBackend backend) const {
+    const int64_t rows = k.phases * p.filters_per_group, Cg = p.channels_per_group;
+    const int parts = p.threads;
+    parallel_region(p.threads, [&] {
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t task = 0; task < E * parts; ++task) {
+        if (poll.stopped()) continue;
+        const int64_t e = task / parts;
+        gemm_part<T>(static_cast<int>(task % parts), parts, false, false, nt, rows, Cg,
+                     v + e * padded(nt * Cg), Cg, u + e * padded(Cg * rows), rows, T(0),
+                     m + e * padded(nt * rows), rows,
+                     backend);
+      }
+    });
+  }
+
+  // A^T M A per tile and (phase, filter), plus the bias, stored where it lands: per tile
+  // and phase, the filters in a vector loop.
+  // yg: the group's first filter, laid out as st says; bg: its bias (or null).
+  template <typename Y>
+  void outputs(const Class& k, int64_t t0, int64_t nt, const T* m, const T* bg, Y* yg,
+               const Strides& st) const {
+    const int64_t Fg = p.filters_per_group, rows = k.phases * Fg, ys = st.c;
+    const std::array<int64_t, 3> sp = st.sp;
+    std::vector<std::array<int64_t, 3>> phases(k.phases);
+    for (int64_t j = 0; j < k.phases; ++j) phases[j] = phase_of(k, j);
+    parallel_region(p.threads, [&] {
+      const auto [b, e] = share(nt);
+      TileCursor cur(k, t0 + b);
+      for (int64_t t = b; t < e; ++t, cur.next()) {
+        if (poll.stopped()) break;
+        for (int64_t j = 0; j < k.phases; ++j) {
+          const std::array<int64_t, 3>& r = phases[j];
+          Y* at[W::kOutputs];
+          bool valid[W::kOutputs];
+          int i = 0;
+          for (int b0 = 0; b0 < W::m(0); ++b0)
+            for (int b1 = 0; b1 < W::m(1); ++b1)
+              for (int b2 = 0; b2 < W::m(2); ++b2, ++i) {
+                const int64_t od = (k.dim[0]->qlo + W::m(0) * cur.t[0] + b0) * g.stride[0] + r[0] - g.pad[0];
+                const int64_t oh = (k.dim[1]->qlo + W::m(1) * cur.t[1] + b1) * g.stride[1] + r[1] - g.pad[1];
+                const int64_t ow = (k.dim[2]->qlo + W::m(2) * cur.t[2] + b2) * g.stride[2] + r[2] - g.pad[2];
+                valid[i] = od >= 0 && od < g.out[0] && oh >= 0 && oh < g.out[1] && ow >= 0 &&
+                           ow < g.out[2];
+                at[i] = valid[i] ? yg + cur.n * st.n + od * sp[0] + oh * sp[1] + ow * sp[2] : yg;
+              }
+          const T* mt = m + t * rows + j * Fg;
+          for (int64_t f0 = 0; f0 < Fg; f0 += kLanes) {
+            const int nf = static_cast<int>(std::min<int64_t>(kLanes, Fg - f0));
+            Vec a[E], y[W::kOutputs];
+            for (int q = 0; q < E; ++q) load(a[q], mt + q * padded(nt * rows) + f0, 1, nf);
+            winograd_output<Mask, 1, Vec>(a, y);
+            Vec bv{};
+            if (bg) load(bv, bg + f0, 1, nf);
+            for (int q = 0; q < W::kOutputs; ++q)
+              if (valid[q]) store(y[q] + bv, at[q] + f0 * ys, ys, nf);
+          }
+        }
+      }
+    });
+  }
+
+  // Every class of every group, chunk by chunk; xs and ys: the staged copies (or null).
+  void run(const IO* data, const IO* weight, const T* bias, IO* out, T* u, T* v, T* m,
+           T* xs, T* ys, GemmBackend backend, int64_t& chunks) const {
+    const int64_t Cg = p.channels_per_group, Fg = p.filters_per_group;
+    for (int64_t gi = 0; gi < p.groups; ++gi) {
+      const IO* xg = data + gi * Cg * p.x.c;
+      IO* yg = out + gi * Fg * p.y.c;
+      const T* bg = bias ? bias + gi * Fg : nullptr;
+      if (p.staged) {
+        // [n][c][s] -> [n][s][c]
+        transpose(p.threads, p.batch, Cg, p.in_positions, xg, p.x.n, xs, p.xs.n, poll);
+      }
+      for (const Class& k : p.classes) {
+        if (poll.poll()) return;
+        filters(k, gi, weight, u);
+        const int64_t tiles = k.tiles_per_sample * p.batch;
+        for (int64_t t0 = 0; t0 < tiles && !poll.poll(); t0 += p.chunk_tiles, ++chunks) {
+          const int64_t nt = std::min(p.chunk_tiles, tiles - t0);
+          if (p.staged) inputs(k, t0, nt, xs, p.xs, v);
+          else inputs(k, t0, nt, xg, p.x, v);
+          products(k, nt, u, v, m, backend);
+          if (p.staged) outputs(k, t0, nt, m, bg, ys, p.ys);
+          else outputs(k, t0, nt, m, bg, yg, p.y);
+        }
+      }
+      if (p.staged && !poll.stopped()) {
+        // [n][s][f] -> [n][f][s]
+        transpose(p.threads, p.batch, p.out_positions, Fg, ys, p.ys.n, yg, p.y.n, poll);
+      }
+    }
+  }
+};
+
+// Steps<Mask>::run for the layer's mask (bit d: dimension d has two taps).
+template <typename T, typename IO>
+void run_steps(int mask, const Geometry& g, const Plan& p, InterruptPoll& poll, const IO* data,
+               const IO* weight, const T* bias, IO* out, T* u, T* v, T* m, T* xs, T* ys,
+               GemmBackend backend, int64_t& chunks) {
+  auto go = [&](auto tag) {
+    Steps<decltype(tag)::value, T, IO>{g, p, poll}.run(data, weight, bias, out, u, v, m, xs,
+                                                       ys, backend, chunks);
+  };
+  switch (mask) {
+    case 1: go(std::integral_constant<int, 1>{}); break;
+    case 2: go(std::integral_constant<int, 2>{}); break;
+    case 3: go(std::integral_constant<int, 3>{}); break;
+    case 4: go(std::integral_constant<int, 4>{}); break;
+    case 5: go(std::integral_constant<int, 5>{}); break;
+    case 6: go(std::integral_constant<int, 6>{}); break;
+    default: go(std::integral_constant<int, 7>{}); break;
+  }
+}
+
+}  // namespace
+
+bool winograd_forward_supported(const Geometry& g) {
+  bool any = false;
+  for (int d = 0; d < 3; ++d) {
+    const bool unit = g.kernel[d] == 1 && g.stride[d] == 1;
+    const bool two_taps = g.kernel[d] == 2 * g.stride[d] && g.dilate[d] == 1;
+    if (!unit && !two_taps) return false;
+    any = any || two_taps;
+  }
+  return any && g.batch > 0 && g.channels > 0 && g.out_size() > 0;
+}
+
+bool winograd_forward_fits(const Geometry& g, size_t elem) {
+  return winograd_forward_supported(g) && make_plan(g, elem, 1).within;
+}
+
+// Measured on Zen 4 (AVX-512, OpenBLAS 0.3.21), ms direct (GEMM + col2im) vs Winograd,
+// float / double, 1 thread (2 threads):
+// - DCGAN 512 -> 256 at 4x4, N=64: 51.4 vs 43.0 / 139 vs 82.3 (30.8 vs 22.8 / 77.6 vs
+//   45.9); 256 -> 128 at 8x8: 49.1 vs 43.3 / 135 vs 79.7 (47.3 vs 22.3 / 85.0 vs 41.4);
+//   the same at N=16: 12.5 vs 11.0 / 34.1 vs 20.6; NHWC 128 -> 64 at 16x16, N=16: 13.7
+//   vs 11.4 / 25.8 vs 24.0 (13.6 vs 6.7 / 17.4 vs 11.4).
+// - Lose: few tiles per filter transform (N=1: 1024 -> 512 at 8x8 14.9 vs 47.9; 256 ->
+//   128 at 8x8 N=4 3.0 vs 4.0 in float), few filters (DCGAN's 64 -> 3: 8.7 vs 40.7),
+//   few channels (FCN 21 -> 21: 1.2 vs 2.1; 4 groups of 32: 2.0 vs 3.8), depthwise, and
+//   1D (F(2, 2) saves a quarter: 256 -> 128 k16 s8 at 1024, N=8: 104 vs 141).
+constexpr int64_t kMinChannels = 128, kMinFilters = 64, kMinTiles = 256;
+
+bool winograd_forward_preferred(const Geometry& g, size_t elem) {
+  if (g.channels_per_group() < kMinChannels || g.filters_per_group() < kMinFilters) return false;
+  if (!winograd_forward_supported(g)) return false;
+  int two_tap_dims = 0;
+  for (int d = 0; d < 3; ++d) two_tap_dims += g.kernel[d] != 1;
+  if (two_tap_dims < 2) return false;
+  const Plan p = make_plan(g, elem, 1);
+  int64_t fewest = INT64_MAX;
+  for (const Class& c : p.classes) fewest = std::min(fewest, c.tiles_per_sample * p.batch);
+  return p.within && fewest >= kMinTiles;
+}
+
+template <typename T, typename IO>
+void winograd_forward(const Geometry& g, const IO* data, const IO* weight, const IO* bias,
+                      IO* out, const RunOptions& opts, RunStats* stats) {
+  const int threads = resolve_threads(opts.threads, g.multiply_adds());
+  const Plan p = make_plan(g, sizeof(T), threads);
+  const size_t elems =
+      static_cast<size_t>(p.u_elems + p.v_elems + p.m_elems + p.xs_elems + p.ys_elems);
+  if (stats) {
+    *stats = RunStats{};
+    stats->temp_bytes = static_cast<int64_t>(elems * sizeof(T));
+    stats->tile = p.chunk_tiles;
+    stats->input_positions = p.in_positions;
+    stats->winograd = true;
+  }
+  InterruptPoll poll(opts);
+  const Scratch scratch(elems * sizeof(T));
+  T* u = scratch.as<T>();
+  T* v = u + p.u_elems;
+  T* m = v + p.v_elems;
+  T* xs = p.staged ? m + p.m_elems : nullptr;
+  T* ys = p.staged ? xs + p.xs_elems : nullptr;
+  std::vector<T> bias_t;  // the bias as T (a copy only when IO is not T)
+  const T* bias_row = nullptr;
+  if constexpr (std::is_same<T, IO>::value) {
+    bias_row = bias;
+  } else if (bias) {
+    bias_t.assign(bias, bias + p.filters);
+    bias_row = bias_t.data();
+  }
+  const SerialBlas serial_blas(threads > 1 || g.multiply_adds() >= kThreadMinWork);
+  const GemmBackend backend = gemm_backend<T>();
+  int mask = 0;
+  for (int d = 0; d < 3; ++d) mask |= p.dims[d].taps == 2 ? 1 << d : 0;
+  int64_t chunks = 0;
+  run_steps<T, IO>(mask, g, p, poll, data, weight, bias_row, out, u, v, m, xs, ys, backend,
+                   chunks);
+  if (stats) stats->chunks = chunks;
+  poll.finish();
+}
+
+template void winograd_forward<float, float>(const Geometry&, const float*, const float*,
+                                             const float*, float*, const RunOptions&,
+                                             RunStats*);
+template void winograd_forward<double, double>(const Geometry&, const double*, const double*,
+                                               const double*, double*, const RunOptions&,
+                                               RunStats*);
+template void winograd_forward<float, double>(const Geometry&, const double*, const double*,
+                                              const double*, double*, const RunOptions&,
+                                              RunStats*);
+
+}  // namespace cpu
+}  // namespace deconv
