@@ -56,8 +56,8 @@ cpp_deconv_info <- function(call = NULL) core_result(.Call(C_deconv_info), call)
 # which paths ran (phase: the phase-decomposed forward; phase_data_grad and
 # phase_weight_grad: the direct gradients; direct: the depthwise products without GEMM;
 # packed, group_parallel: how the GEMM path split it; stored_once: its col2im wrote each
-# output once, with no pass filling the output first; winograd: the forward ran Winograd
-# F(2, 2) on the stride phases).
+# output once, with no pass filling the output first; winograd, winograd_data_grad: the
+# forward, the data gradient ran Winograd F(2, 2) on the stride phases).
 cpp_last_run_stats <- function(call = NULL) core_result(.Call(C_last_run_stats), call)
 cpp_last_temp_bytes <- function(call = NULL) cpp_last_run_stats(call)$temp_bytes
 

@@ -63,6 +63,7 @@ extern "C" SEXP C_last_run_stats() {
                           {"phase_weight_grad", r::scalar_lgl(s.phase_weight_grad)},
                           {"stored_once", r::scalar_lgl(s.stored_once)},
                           {"winograd", r::scalar_lgl(s.winograd)},
+                          {"winograd_data_grad", r::scalar_lgl(s.winograd_data_grad)},
                           {"direct", r::scalar_lgl(s.direct)},
                           {"packed", r::scalar_lgl(s.packed)},
                           {"group_parallel", r::scalar_lgl(s.group_parallel)}});

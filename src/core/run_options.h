@@ -120,6 +120,7 @@ struct RunStats {
   bool phase_weight_grad = false;  // so did the weight gradient (no im2col, no GEMM)
   bool stored_once = false;      // GEMM-path col2im stored each output once (no init pass)
   bool winograd = false;         // the forward ran Winograd F(2, 2) (winograd_forward.cpp)
+  bool winograd_data_grad = false;  // so did the data gradient (winograd_backward.cpp)
 };
 
 }  // namespace deconv

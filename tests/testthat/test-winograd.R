@@ -1,6 +1,7 @@
-# Winograd F(2, 2) on the stride phases (src/core/cpu/winograd_forward.cpp) from R:
-# options(deconv.algorithm) forces it or the direct kernels, the automatic choice takes
-# it on large k4 s2 layers, and its results match the direct ones in float64 and float32.
+# Winograd F(2, 2) on the stride phases (src/core/cpu/winograd_forward.cpp and
+# winograd_backward.cpp) from R: options(deconv.algorithm) forces it or the direct
+# kernels, the automatic choice takes it on large k4 s2 layers, and its outputs and data
+# gradients match the direct ones in float64 and float32.
 
 k4s2 <- function(n, c, f, size, layout = "NCHW") {
   x <- if (layout == "NCHW") array(rnorm(size^2 * c * n), c(size, size, c, n))
@@ -24,6 +25,16 @@ test_that("deconv.algorithm forces Winograd or the direct kernels, with equal re
       expect_true(deconv:::cpp_last_run_stats()$winograd)
       tol <- if (dtype == "float64") 1e-12 else 1e-5
       expect_equal(wino, direct, tolerance = tol)
+      og <- array(rnorm(length(direct)), dim(direct))
+      grads <- function(algorithm) {
+        withr::with_options(list(deconv.algorithm = algorithm),
+                            do.call(deconvolution_backward, c(list(og), args, dtype = dtype)))
+      }
+      g_direct <- grads("direct")
+      expect_false(deconv:::cpp_last_run_stats()$winograd_data_grad)
+      g_wino <- grads("winograd")
+      expect_true(deconv:::cpp_last_run_stats()$winograd_data_grad)
+      expect_equal(g_wino, g_direct, tolerance = tol)
     }
   }
 })

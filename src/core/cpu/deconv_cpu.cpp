@@ -172,6 +172,7 @@ void report(const Plan& p, size_t elem, RunStats* stats) {
   stats->direct = p.direct;
   stats->stored_once = p.store_once;
   stats->winograd = false;
+  stats->winograd_data_grad = false;
   stats->phase = false;
   stats->phase_data_grad = false;
   stats->phase_weight_grad = false;
@@ -725,6 +726,15 @@ bool takes_winograd(const Geometry& g, const RunOptions& opts, size_t elem) {
   }
 }
 
+// The same for the data gradient (the weight and bias gradients then run as before).
+bool takes_winograd_data_grad(const Geometry& g, const RunOptions& opts, size_t elem) {
+  switch (algorithm(opts)) {
+    case Algorithm::Winograd: return winograd_data_grad_fits(g, elem);
+    case Algorithm::Direct: return false;
+    default: return cpu_path(opts) == CpuPath::Auto && winograd_data_grad_preferred(g, elem);
+  }
+}
+
 // The one rule for which forward runs: the caller's or the environment's choice, else
 // phase_forward_preferred (channels-last layers always run GEMM + col2im).
 bool takes_phase_path(const Geometry& g, const RunOptions& opts, size_t elem) {
@@ -823,12 +833,29 @@ void gradients(const Geometry& g, const Plan& p, const IO* out_grad, const IO* d
                const IO* weight, IO* data_grad, T* weight_grad, IO* bias_grad,
                const RunOptions& opts, RunStats* stats) {
   InterruptPoll poll(opts);
-  if (!data_grad && !weight_grad) {
+  int64_t winograd_bytes = -1;  // the Winograd data gradient's temporaries, when it ran
+  if (data_grad && takes_winograd_data_grad(g, opts, sizeof(T))) {
+    RunStats w;
+    winograd_data_grad<T, IO>(g, out_grad, weight, data_grad, opts, poll, &w);
+    winograd_bytes = w.temp_bytes;
+    data_grad = nullptr;  // done: the rest computes dW and db
+  }
+  // Reports the Winograd data gradient beside what the rest ran.
+  auto note_winograd = [&] {
+    if (stats && winograd_bytes >= 0) {
+      stats->winograd_data_grad = true;
+      stats->temp_bytes = std::max(stats->temp_bytes, winograd_bytes);
+    }
+  };
+  if (poll.stopped()) {
+    poll.finish();
+  } else if (!data_grad && !weight_grad) {
     if (stats) *stats = RunStats{};
   } else if (takes_phase_backward(g, opts, sizeof(T), weight_grad != nullptr)) {
     // The bias gradient too, from the pass that splits dY.
     phase_gradients<T, IO>(g, out_grad, data, weight, data_grad, weight_grad, bias_grad, opts,
                            poll, stats);
+    note_winograd();
     poll.finish();
     return;
   } else {
@@ -844,6 +871,7 @@ void gradients(const Geometry& g, const Plan& p, const IO* out_grad, const IO* d
     data_and_weight_gradients(g, p, out_grad, data, w, data_grad, weight_grad, poll, stats);
   }
   if (bias_grad && !poll.stopped()) bias_gradient(g, p, out_grad, bias_grad, poll);
+  note_winograd();
   poll.finish();
 }
 

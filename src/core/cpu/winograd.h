@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "core/run_options.h"
 #include "core/shape.h"
@@ -24,7 +25,11 @@ bool winograd_forward_supported(const Geometry& g);
 // tile's transformed input and products fit.
 bool winograd_forward_fits(const Geometry& g, size_t elem);
 
-// Whether the automatic choice takes it (measured: winograd_forward.cpp).
+// Whether the automatic choice takes it (measured: winograd_forward.cpp): a suited
+// 2D or 3D layer of many channels and filters (winograd_automatic_suits) with at least
+// kWinogradMinTiles tiles per GEMM.
+bool winograd_automatic_suits(const Geometry& g);
+constexpr int64_t kWinogradMinTiles = 256;
 bool winograd_forward_preferred(const Geometry& g, size_t elem);
 
 // T is the arithmetic's type, IO the arrays' (T, or double for float arithmetic on R's
@@ -32,6 +37,17 @@ bool winograd_forward_preferred(const Geometry& g, size_t elem);
 template <typename T, typename IO = T>
 void winograd_forward(const Geometry& g, const IO* data, const IO* weight, const IO* bias,
                       IO* out, const RunOptions& opts, RunStats* stats);
+
+// The data gradient the same way (winograd_backward.cpp): dX is a strided correlation
+// of dY with the weights, per stride phase a 2-tap one. The same shapes are suited.
+bool winograd_data_grad_fits(const Geometry& g, size_t elem);
+bool winograd_data_grad_preferred(const Geometry& g, size_t elem);
+
+// data_grad = the gradient of the forward's data given out_grad (overwritten); polls
+// `poll` (the caller's finish() throws). temp_bytes goes to stats, the rest untouched.
+template <typename T, typename IO = T>
+void winograd_data_grad(const Geometry& g, const IO* out_grad, const IO* weight, IO* data_grad,
+                        const RunOptions& opts, InterruptPoll& poll, RunStats* stats);
 
 }  // namespace cpu
 }  // namespace deconv

@@ -31,12 +31,17 @@
 #include "core/cpu/gemm.h"
 #include "core/cpu/scratch.h"
 #include "core/cpu/taps.h"
+#include "core/cpu/winograd_common.h"
 #include "core/cpu/winograd_transforms.h"
 
 namespace deconv {
 namespace cpu {
 
 namespace {
+
+using winograd::padded;
+using winograd::share;
+using winograd::Strides;
 
 int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
@@ -83,29 +88,6 @@ struct Class {
   int64_t phases = 1;            // product of the dimensions' phase counts
   int64_t tiles_per_sample = 1;  // product of their tile counts
 };
-
-// Elements of an array laid out as N, C (or F), spatial, in either layout order.
-struct Strides {
-  int64_t n, c;
-  std::array<int64_t, 3> sp;
-};
-
-Strides strides(const Geometry& g, int64_t channels, const std::array<int64_t, 3>& ext) {
-  const int64_t S = ext[0] * ext[1] * ext[2];
-  if (g.channels_last)
-    return {S * channels, 1, {ext[1] * ext[2] * channels, ext[2] * channels, channels}};
-  return {channels * S, S, {ext[1] * ext[2], ext[2], 1}};
-}
-
-// Bytes a chunk's V and M aim at: wide enough GEMMs, while the transforms' writes stay
-// in the caches (Zen 4, one thread, float: dcgan1 / dcgan2 took 47.9 / 42.6 ms at 1 MB,
-// 42.0 / 41.8 at 4, 41.2 / 45.3 at 16).
-constexpr int64_t kTargetChunkBytes = int64_t(4) << 20;
-
-// The distance between the E matrices of U, V and M: n rounded up to 16 values, plus 16,
-// so that the E streams a transform writes never sit a power of two apart (a filter
-// transform of 1024 x 512 channels wrote 9 streams 2 MB apart, all in one cache set).
-int64_t padded(int64_t n) { return (n + 15) / 16 * 16 + 16; }
 
 struct Plan : LayerSizes {
   std::array<Dim, 3> dims;
@@ -156,45 +138,20 @@ Plan make_plan(const Geometry& g, size_t elem, int threads) {
   if (p.staged) {
     p.xs_elems = p.batch * p.in_positions * Cg;
     p.ys_elems = p.batch * p.out_positions * p.filters_per_group;
-    auto last = [&](int64_t channels, const std::array<int64_t, 3>& ext) {
-      const int64_t S = ext[0] * ext[1] * ext[2];
-      return Strides{S * channels, 1, {ext[1] * ext[2] * channels, ext[2] * channels, channels}};
-    };
-    p.xs = last(Cg, g.in);
-    p.ys = last(p.filters_per_group, g.out);
+    p.xs = winograd::strides(true, Cg, g.in);
+    p.ys = winograd::strides(true, p.filters_per_group, g.out);
   }
   const int64_t budget = workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) -
                          p.u_elems - p.xs_elems - p.ys_elems;
-  const int64_t target = std::max<int64_t>(1, kTargetChunkBytes / static_cast<int64_t>(elem) / per_tile);
+  const int64_t target = std::max<int64_t>(1, winograd::kTargetChunkBytes / static_cast<int64_t>(elem) / per_tile);
   p.within = budget >= per_tile;
   p.chunk_tiles = std::max<int64_t>(1, std::min({most_tiles, target, budget / per_tile}));
   p.v_elems = E * padded(Cg * p.chunk_tiles);
   p.m_elems = E * padded(rows * p.chunk_tiles);
   p.threads = threads;
-  p.x = strides(g, p.channels, g.in);
-  p.y = strides(g, p.filters, g.out);
+  p.x = winograd::strides(g.channels_last, p.channels, g.in);
+  p.y = winograd::strides(g.channels_last, p.filters, g.out);
   return p;
-}
-
-// dst[n][j][i] = src[n][i][j] for i < rows, j < cols (src rows contiguous, dst rows
-// `rows` apart), in blocks that both sides read and write in whole cache lines.
-template <typename A, typename B>
-void transpose(int threads, int64_t batch, int64_t rows, int64_t cols, const A* src,
-               int64_t src_n, B* dst, int64_t dst_n, InterruptPoll& poll) {
-  constexpr int64_t kBlock = 16;
-  const int64_t row_blocks = (rows + kBlock - 1) / kBlock;
-  parallel_for(threads, batch * row_blocks, [&](int64_t task) {
-    if (poll.stopped()) return;
-    const int64_t n = task / row_blocks, i0 = task % row_blocks * kBlock;
-    const int64_t i1 = std::min(rows, i0 + kBlock);
-    const A* s = src + n * src_n;
-    B* d = dst + n * dst_n;
-    for (int64_t j0 = 0; j0 < cols; j0 += kBlock) {
-      const int64_t j1 = std::min(cols, j0 + kBlock);
-      for (int64_t j = j0; j < j1; ++j)
-        for (int64_t i = i0; i < i1; ++i) d[j * rows + i] = static_cast<B>(s[i * cols + j]);
-    }
-  });
 }
 
 // Walks the tiles of a class in order: sample, then tile per dimension (width fastest).
@@ -236,34 +193,9 @@ template <int Mask, typename T, typename IO>
 struct Steps {
   using W = WinogradTile<Mask>;
   static constexpr int E = W::kElements;
-  // Channels (or filters) per vector step: a 64-byte vector of T (GCC's and Clang's
-  // vector extension; the compiler splits it into the registers the target has).
-  static constexpr int kLanes = 64 / sizeof(T);
-  typedef T Vec __attribute__((vector_size(64)));
-
-  // v = n values (n <= kLanes) of type X, `step` apart, as T lanes; the rest 0. (Out
-  // parameters, not vector returns: those would change the ABI across ISAs.)
-  template <typename X>
-  static void load(Vec& v, const X* p, int64_t step, int n) {
-    T t[kLanes];
-    if (n == kLanes && step == 1) {
-      for (int l = 0; l < kLanes; ++l) t[l] = static_cast<T>(p[l]);
-    } else {
-      for (int l = 0; l < kLanes; ++l) t[l] = l < n ? static_cast<T>(p[l * step]) : T(0);
-    }
-    std::memcpy(&v, t, sizeof v);
-  }
-  // The first n lanes of v to p, p + step, ..., converted to Y.
-  template <typename Y>
-  static void store(const Vec& v, Y* p, int64_t step, int n) {
-    T t[kLanes];
-    std::memcpy(t, &v, sizeof v);
-    if (n == kLanes && step == 1) {
-      for (int l = 0; l < kLanes; ++l) p[l] = static_cast<Y>(t[l]);
-    } else {
-      for (int l = 0; l < n; ++l) p[l * step] = static_cast<Y>(t[l]);
-    }
-  }
+  using L = winograd::Lanes<T>;
+  using Vec = typename L::Vec;
+  static constexpr int kLanes = L::kLanes;
   const Geometry& g;
   const Plan& p;
   InterruptPoll& poll;
@@ -336,36 +268,12 @@ struct Steps {
           const int nc = static_cast<int>(std::min<int64_t>(kLanes, Cg - c0));
           Vec a[E];
           for (int i = 0; i < E; ++i) {
-            if (valid[i]) load(a[i], at[i] + c0 * xs, xs, nc);
+            if (valid[i]) L::load(a[i], at[i] + c0 * xs, xs, nc);
             else a[i] = Vec{};
           }
           winograd_input<Mask, 1, Vec>(a);
-          for (int i = 0; i < E; ++i) store(a[i], vt + i * padded(nt * Cg) + c0, 1, nc);
+          for (int i = 0; i < E; ++i) L::store(a[i], vt + i * padded(nt * Cg) + c0, 1, nc);
         }
-      }
-    });
-  }
-
-  // This thread's share [begin, end) of n items.
-  static std::pair<int64_t, int64_t> share(int64_t n) {
-    const int64_t id = thread_id(), size = team_size();
-    return {n * id / size, n * (id + 1) / size};
-  }
-
-  // M_e = V_e U_e for every element e, shared by the threads in (element, block) pairs.
-  void products(const Class& k, int64_t nt, const T* u, const T* v, T* m,
-                GemmBackend backend) const {
-    const int64_t rows = k.phases * p.filters_per_group, Cg = p.channels_per_group;
-    const int parts = p.threads;
-    parallel_region(p.threads, [&] {
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t task = 0; task < E * parts; ++task) {
-        if (poll.stopped()) continue;
-        const int64_t e = task / parts;
-        gemm_part<T>(static_cast<int>(task % parts), parts, false, false, nt, rows, Cg,
-                     v + e * padded(nt * Cg), Cg, u + e * padded(Cg * rows), rows, T(0),
-                     m + e * padded(nt * rows), rows,
-                     backend);
       }
     });
   }
@@ -404,12 +312,12 @@ struct Steps {
           for (int64_t f0 = 0; f0 < Fg; f0 += kLanes) {
             const int nf = static_cast<int>(std::min<int64_t>(kLanes, Fg - f0));
             Vec a[E], y[W::kOutputs];
-            for (int q = 0; q < E; ++q) load(a[q], mt + q * padded(nt * rows) + f0, 1, nf);
+            for (int q = 0; q < E; ++q) L::load(a[q], mt + q * padded(nt * rows) + f0, 1, nf);
             winograd_output<Mask, 1, Vec>(a, y);
             Vec bv{};
-            if (bg) load(bv, bg + f0, 1, nf);
+            if (bg) L::load(bv, bg + f0, 1, nf);
             for (int q = 0; q < W::kOutputs; ++q)
-              if (valid[q]) store(y[q] + bv, at[q] + f0 * ys, ys, nf);
+              if (valid[q]) L::store(y[q] + bv, at[q] + f0 * ys, ys, nf);
           }
         }
       }
@@ -426,7 +334,7 @@ struct Steps {
       const T* bg = bias ? bias + gi * Fg : nullptr;
       if (p.staged) {
         // [n][c][s] -> [n][s][c]
-        transpose(p.threads, p.batch, Cg, p.in_positions, xg, p.x.n, xs, p.xs.n, poll);
+        winograd::transpose(p.threads, p.batch, Cg, p.in_positions, xg, p.x.n, xs, p.xs.n, poll);
       }
       for (const Class& k : p.classes) {
         if (poll.poll()) return;
@@ -436,38 +344,19 @@ struct Steps {
           const int64_t nt = std::min(p.chunk_tiles, tiles - t0);
           if (p.staged) inputs(k, t0, nt, xs, p.xs, v);
           else inputs(k, t0, nt, xg, p.x, v);
-          products(k, nt, u, v, m, backend);
+          // M_e (tiles x phases*Fg) = V_e (by channels) U_e
+          winograd::products(p.threads, E, nt, k.phases * Fg, Cg, v, u, m, backend, poll);
           if (p.staged) outputs(k, t0, nt, m, bg, ys, p.ys);
           else outputs(k, t0, nt, m, bg, yg, p.y);
         }
       }
       if (p.staged && !poll.stopped()) {
         // [n][s][f] -> [n][f][s]
-        transpose(p.threads, p.batch, p.out_positions, Fg, ys, p.ys.n, yg, p.y.n, poll);
+        winograd::transpose(p.threads, p.batch, p.out_positions, Fg, ys, p.ys.n, yg, p.y.n, poll);
       }
     }
   }
 };
-
-// Steps<Mask>::run for the layer's mask (bit d: dimension d has two taps).
-template <typename T, typename IO>
-void run_steps(int mask, const Geometry& g, const Plan& p, InterruptPoll& poll, const IO* data,
-               const IO* weight, const T* bias, IO* out, T* u, T* v, T* m, T* xs, T* ys,
-               GemmBackend backend, int64_t& chunks) {
-  auto go = [&](auto tag) {
-    Steps<decltype(tag)::value, T, IO>{g, p, poll}.run(data, weight, bias, out, u, v, m, xs,
-                                                       ys, backend, chunks);
-  };
-  switch (mask) {
-    case 1: go(std::integral_constant<int, 1>{}); break;
-    case 2: go(std::integral_constant<int, 2>{}); break;
-    case 3: go(std::integral_constant<int, 3>{}); break;
-    case 4: go(std::integral_constant<int, 4>{}); break;
-    case 5: go(std::integral_constant<int, 5>{}); break;
-    case 6: go(std::integral_constant<int, 6>{}); break;
-    default: go(std::integral_constant<int, 7>{}); break;
-  }
-}
 
 }  // namespace
 
@@ -496,18 +385,21 @@ bool winograd_forward_fits(const Geometry& g, size_t elem) {
 //   128 at 8x8 N=4 3.0 vs 4.0 in float), few filters (DCGAN's 64 -> 3: 8.7 vs 40.7),
 //   few channels (FCN 21 -> 21: 1.2 vs 2.1; 4 groups of 32: 2.0 vs 3.8), depthwise, and
 //   1D (F(2, 2) saves a quarter: 256 -> 128 k16 s8 at 1024, N=8: 104 vs 141).
-constexpr int64_t kMinChannels = 128, kMinFilters = 64, kMinTiles = 256;
+constexpr int64_t kMinChannels = 128, kMinFilters = 64;
 
-bool winograd_forward_preferred(const Geometry& g, size_t elem) {
+bool winograd_automatic_suits(const Geometry& g) {
   if (g.channels_per_group() < kMinChannels || g.filters_per_group() < kMinFilters) return false;
-  if (!winograd_forward_supported(g)) return false;
   int two_tap_dims = 0;
   for (int d = 0; d < 3; ++d) two_tap_dims += g.kernel[d] != 1;
-  if (two_tap_dims < 2) return false;
+  return two_tap_dims >= 2 && winograd_forward_supported(g);
+}
+
+bool winograd_forward_preferred(const Geometry& g, size_t elem) {
+  if (!winograd_automatic_suits(g)) return false;
   const Plan p = make_plan(g, elem, 1);
   int64_t fewest = INT64_MAX;
   for (const Class& c : p.classes) fewest = std::min(fewest, c.tiles_per_sample * p.batch);
-  return p.within && fewest >= kMinTiles;
+  return p.within && fewest >= kWinogradMinTiles;
 }
 
 template <typename T, typename IO>
@@ -541,11 +433,11 @@ void winograd_forward(const Geometry& g, const IO* data, const IO* weight, const
   }
   const SerialBlas serial_blas(threads > 1 || g.multiply_adds() >= kThreadMinWork);
   const GemmBackend backend = gemm_backend<T>();
-  int mask = 0;
-  for (int d = 0; d < 3; ++d) mask |= p.dims[d].taps == 2 ? 1 << d : 0;
   int64_t chunks = 0;
-  run_steps<T, IO>(mask, g, p, poll, data, weight, bias_row, out, u, v, m, xs, ys, backend,
-                   chunks);
+  winograd::with_mask(winograd::two_tap_mask(g), [&](auto mask) {
+    Steps<decltype(mask)::value, T, IO>{g, p, poll}.run(data, weight, bias_row, out, u, v, m, xs,
+                                                        ys, backend, chunks);
+  });
   if (stats) stats->chunks = chunks;
   poll.finish();
 }

@@ -1,0 +1,323 @@
+// Winograd F(2, 2) data gradient (see winograd.h).
+//
+// dX[c][i] = sum over f and taps k of w[c][f][k] dY[f][i * stride + k - pad] per
+// dimension. With k = r + t * stride, the output o = (i + t) * stride + r - pad is
+// element i + t of phase r's plane y_r[q] = dY[q * stride + r - pad] (0 outside), so
+//   dX[i] = sum over phases r of g0 y_r[i] + g1 y_r[i + 1],  g0 = w[r], g1 = w[r + stride]:
+// per phase a 2-tap correlation, which F(2, 2) computes for tiles of two dX positions
+// from y_r[i0 .. i0 + 2] (the transforms of winograd_transforms.h, nested over the
+// dimensions). The phases and filters are the inner dimension of the products: per
+// transformed element e, M_e (tiles x Cg) = V_e (tiles x phases*Fg) U_e (phases*Fg x Cg).
+// Channels-first layers go through channels-last copies of one group's dY and dX, as the
+// forward does; threads share tiles in the transforms and (element, block) pairs in the
+// GEMMs.
+#include <algorithm>
+#include <array>
+#include <type_traits>
+#include <vector>
+
+#include "core/cpu/gemm.h"
+#include "core/cpu/scratch.h"
+#include "core/cpu/taps.h"
+#include "core/cpu/winograd.h"
+#include "core/cpu/winograd_common.h"
+#include "core/cpu/winograd_transforms.h"
+
+namespace deconv {
+namespace cpu {
+
+namespace {
+
+using winograd::padded;
+using winograd::share;
+using winograd::Strides;
+
+int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+
+struct Plan : LayerSizes {
+  std::array<int64_t, 3> dim_taps{}, m{}, tiles{};  // per dimension
+  std::array<std::vector<int64_t>, 3> phases;   // each dimension's phases with outputs
+  int64_t phase_count = 1;                      // P: their product
+  int64_t elements = 1;                         // E
+  int64_t tiles_per_sample = 1;
+  int64_t inner = 0;                            // K = P * Fg
+  int64_t u_elems = 0, v_elems = 0, m_elems = 0, chunk_tiles = 1;
+  bool within = false;
+  int threads = 1;
+  Strides dy, dx;                               // the arrays as given
+  bool staged = false;                          // channels-first: channels-last copies
+  int64_t dys_elems = 0, dxs_elems = 0;
+  Strides dys, dxs;
+};
+
+Plan make_plan(const Geometry& g, size_t elem, int threads) {
+  Plan p;
+  static_cast<LayerSizes&>(p) = layer_sizes(g);
+  for (int d = 0; d < 3; ++d) {
+    p.dim_taps[d] = g.kernel[d] == 1 ? 1 : 2;
+    p.m[d] = p.dim_taps[d];
+    p.elements *= p.m[d] + p.dim_taps[d] - 1;
+    p.tiles[d] = ceil_div(g.in[d], p.m[d]);
+    p.tiles_per_sample *= p.tiles[d];
+    for (int64_t r = 0; r < g.stride[d]; ++r)
+      if (ceil_div(g.pad[d] - r, g.stride[d]) <= floor_div(g.out[d] - 1 + g.pad[d] - r, g.stride[d]))
+        p.phases[d].push_back(r);
+    p.phase_count *= static_cast<int64_t>(p.phases[d].size());
+  }
+  const int64_t E = p.elements, Cg = p.channels_per_group;
+  p.inner = p.phase_count * p.filters_per_group;
+  p.u_elems = E * padded(p.inner * Cg);
+  p.staged = !g.channels_last;
+  if (p.staged) {
+    p.dys_elems = p.batch * p.out_positions * p.filters_per_group;
+    p.dxs_elems = p.batch * p.in_positions * Cg;
+    p.dys = winograd::strides(true, p.filters_per_group, g.out);
+    p.dxs = winograd::strides(true, Cg, g.in);
+  }
+  const int64_t per_tile = E * (p.inner + Cg) + 64;  // + the padding, amortized
+  const int64_t budget = workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) -
+                         p.u_elems - p.dys_elems - p.dxs_elems;
+  const int64_t target = winograd::kTargetChunkBytes / static_cast<int64_t>(elem) / per_tile;
+  p.within = budget >= per_tile;
+  p.chunk_tiles = std::max<int64_t>(
+      1, std::min({p.tiles_per_sample * p.batch, std::max<int64_t>(1, target), budget / per_tile}));
+  p.v_elems = E * padded(p.chunk_tiles * p.inner);
+  p.m_elems = E * padded(p.chunk_tiles * Cg);
+  p.threads = threads;
+  p.dy = winograd::strides(g.channels_last, p.filters, g.out);
+  p.dx = winograd::strides(g.channels_last, p.channels, g.in);
+  return p;
+}
+
+// Phase j (of P) as its r per dimension.
+std::array<int64_t, 3> phase_of(const Plan& p, int64_t j) {
+  std::array<int64_t, 3> r;
+  for (int d = 2; d >= 0; --d) {
+    const int64_t n = static_cast<int64_t>(p.phases[d].size());
+    r[d] = p.phases[d][j % n];
+    j /= n;
+  }
+  return r;
+}
+
+// A tile index as sample and per-dimension tile.
+struct Tile {
+  int64_t n;
+  std::array<int64_t, 3> t;
+};
+
+Tile split(const Plan& p, int64_t tile) {
+  Tile x;
+  x.n = tile / p.tiles_per_sample;
+  int64_t rem = tile - x.n * p.tiles_per_sample;
+  for (int d = 2; d >= 0; --d) {
+    x.t[d] = rem % p.tiles[d];
+    rem /= p.tiles[d];
+  }
+  return x;
+}
+
+template <int Mask, typename T, typename IO>
+struct Steps {
+  using W = WinogradTile<Mask>;
+  static constexpr int E = W::kElements;
+  using L = winograd::Lanes<T>;
+  using Vec = typename L::Vec;
+  static constexpr int kLanes = L::kLanes;
+  const Geometry& g;
+  const Plan& p;
+  InterruptPoll& poll;
+
+  // U_e[j * Fg + f][c] of group gi: G g G^T of phase j's taps (tap a of a dimension
+  // multiplies y_r[i + a]: kernel index r + a * stride), in double.
+  void filters(int64_t gi, const IO* weight, T* u) const {
+    const int64_t Fg = p.filters_per_group, Cg = p.channels_per_group, K = p.inner;
+    std::vector<std::array<int64_t, W::kTaps>> taps(p.phase_count);
+    for (int64_t j = 0; j < p.phase_count; ++j) {
+      const std::array<int64_t, 3> r = phase_of(p, j);
+      int i = 0;
+      for (int a0 = 0; a0 < W::taps(0); ++a0)
+        for (int a1 = 0; a1 < W::taps(1); ++a1)
+          for (int a2 = 0; a2 < W::taps(2); ++a2, ++i)
+            taps[j][i] = ((r[0] + a0 * g.stride[0]) * g.kernel[1] + r[1] + a1 * g.stride[1]) *
+                             g.kernel[2] + r[2] + a2 * g.stride[2];
+    }
+    const int64_t tap_step = g.channels_last ? Fg : 1, filter_step = g.channels_last ? 1 : p.taps;
+    parallel_for(p.threads, K, [&](int64_t row) {
+      if (poll.stopped()) return;
+      const int64_t j = row / Fg, f = row % Fg;
+      for (int64_t cl = 0; cl < Cg; ++cl) {
+        const IO* wf = weight + (gi * Cg + cl) * Fg * p.taps + f * filter_step;
+        double w[W::kTaps], t[E];
+        for (int i = 0; i < W::kTaps; ++i) w[i] = static_cast<double>(wf[taps[j][i] * tap_step]);
+        winograd_filter<Mask>(w, t);
+        for (int e = 0; e < E; ++e) u[e * padded(K * Cg) + row * Cg + cl] = static_cast<T>(t[e]);
+      }
+    });
+  }
+
+  // V_e[tile - t0][j * Fg + f]: B^T of each phase plane's patch, filters in vectors.
+  template <typename X>
+  void inputs(int64_t t0, int64_t nt, const X* dyg, const Strides& st, T* v) const {
+    const int64_t Fg = p.filters_per_group, K = p.inner, fs = st.c;
+    parallel_region(p.threads, [&] {
+      const auto [b, e] = share(nt);
+      for (int64_t t = b; t < e; ++t) {
+        if (poll.stopped()) break;
+        const Tile x = split(p, t0 + t);
+        for (int64_t j = 0; j < p.phase_count; ++j) {
+          const std::array<int64_t, 3> r = phase_of(p, j);
+          const X* at[E];
+          bool valid[E];
+          int i = 0;
+          for (int a0 = 0; a0 < W::alpha(0); ++a0)
+            for (int a1 = 0; a1 < W::alpha(1); ++a1)
+              for (int a2 = 0; a2 < W::alpha(2); ++a2, ++i) {
+                const std::array<int64_t, 3> a{a0, a1, a2};
+                int64_t off = x.n * st.n;
+                bool ok = true;
+                for (int d = 0; d < 3; ++d) {
+                  const int64_t o = (W::m(d) * x.t[d] + a[d]) * g.stride[d] + r[d] - g.pad[d];
+                  ok = ok && o >= 0 && o < g.out[d];
+                  off += o * st.sp[d];
+                }
+                valid[i] = ok;
+                at[i] = ok ? dyg + off : dyg;
+              }
+          T* vt = v + t * K + j * Fg;
+          for (int64_t f0 = 0; f0 < Fg; f0 += kLanes) {
+            const int nf = static_cast<int>(std::min<int64_t>(kLanes, Fg - f0));
+            Vec a[E];
+            for (int q = 0; q < E; ++q) {
+              if (valid[q]) L::load(a[q], at[q] + f0 * fs, fs, nf);
+              else a[q] = Vec{};
+            }
+            winograd_input<Mask, 1, Vec>(a);
+            for (int q = 0; q < E; ++q) L::store(a[q], vt + q * padded(nt * K) + f0, 1, nf);
+          }
+        }
+      }
+    });
+  }
+
+  // dX at the tiles' positions: A^T M_e, channels in vectors.
+  template <typename Y>
+  void outputs(int64_t t0, int64_t nt, const T* m, Y* dxg, const Strides& st) const {
+    const int64_t Cg = p.channels_per_group, cs = st.c;
+    parallel_region(p.threads, [&] {
+      const auto [b, e] = share(nt);
+      for (int64_t t = b; t < e; ++t) {
+        if (poll.stopped()) break;
+        const Tile x = split(p, t0 + t);
+        Y* at[W::kOutputs];
+        bool valid[W::kOutputs];
+        int i = 0;
+        for (int b0 = 0; b0 < W::m(0); ++b0)
+          for (int b1 = 0; b1 < W::m(1); ++b1)
+            for (int b2 = 0; b2 < W::m(2); ++b2, ++i) {
+              const std::array<int64_t, 3> bb{b0, b1, b2};
+              int64_t off = x.n * st.n;
+              bool ok = true;
+              for (int d = 0; d < 3; ++d) {
+                const int64_t pos = W::m(d) * x.t[d] + bb[d];
+                ok = ok && pos < g.in[d];
+                off += pos * st.sp[d];
+              }
+              valid[i] = ok;
+              at[i] = ok ? dxg + off : dxg;
+            }
+        const T* mt = m + t * Cg;
+        for (int64_t c0 = 0; c0 < Cg; c0 += kLanes) {
+          const int nc = static_cast<int>(std::min<int64_t>(kLanes, Cg - c0));
+          Vec a[E], y[W::kOutputs];
+          for (int q = 0; q < E; ++q) L::load(a[q], mt + q * padded(nt * Cg) + c0, 1, nc);
+          winograd_output<Mask, 1, Vec>(a, y);
+          for (int q = 0; q < W::kOutputs; ++q)
+            if (valid[q]) L::store(y[q], at[q] + c0 * cs, cs, nc);
+        }
+      }
+    });
+  }
+
+  void run(const IO* out_grad, const IO* weight, IO* data_grad, T* u, T* v, T* m, T* dys, T* dxs,
+           GemmBackend backend, int64_t& chunks) const {
+    const int64_t Cg = p.channels_per_group, Fg = p.filters_per_group;
+    const int64_t tiles = p.tiles_per_sample * p.batch;
+    for (int64_t gi = 0; gi < p.groups && !poll.poll(); ++gi) {
+      const IO* dyg = out_grad + gi * Fg * p.dy.c;
+      IO* dxg = data_grad + gi * Cg * p.dx.c;
+      // [n][f][s] -> [n][s][f]
+      if (p.staged)
+        winograd::transpose(p.threads, p.batch, Fg, p.out_positions, dyg, p.dy.n, dys, p.dys.n,
+                            poll);
+      filters(gi, weight, u);
+      for (int64_t t0 = 0; t0 < tiles && !poll.poll(); t0 += p.chunk_tiles, ++chunks) {
+        const int64_t nt = std::min(p.chunk_tiles, tiles - t0);
+        if (p.staged) inputs(t0, nt, dys, p.dys, v);
+        else inputs(t0, nt, dyg, p.dy, v);
+        winograd::products(p.threads, E, nt, Cg, p.inner, v, u, m, backend, poll);
+        if (p.staged) outputs(t0, nt, m, dxs, p.dxs);
+        else outputs(t0, nt, m, dxg, p.dx);
+      }
+      // [n][s][c] -> [n][c][s]
+      if (p.staged && !poll.stopped())
+        winograd::transpose(p.threads, p.batch, p.in_positions, Cg, dxs, p.dxs.n, dxg, p.dx.n,
+                            poll);
+    }
+  }
+};
+
+}  // namespace
+
+bool winograd_data_grad_fits(const Geometry& g, size_t elem) {
+  return winograd_forward_supported(g) && make_plan(g, elem, 1).within;
+}
+
+// The forward's rule (winograd_automatic_suits), with the data gradient's tiles, in float
+// only. Measured on Zen 4 (bench_core, ms of the data gradient, direct vs Winograd,
+// float 1 thread, 2 threads): DCGAN 512 -> 256 at 4x4, N=64: 49.5 vs 47.9, 25.5 vs 23.1;
+// 256 -> 128 at 8x8: 52.8 vs 38.8, 26.1 vs 20.2; NHWC 128 -> 64 at 16x16, N=16: 11.9 vs
+// 8.6, 6.6 vs 4.5. In double the products of all phases (inner dimension 4 x 256 for
+// the first) hold fewer tiles per chunk, and every chunk reads all of U again: 96 vs 145
+// ms there, 98 vs 93 for the second; NHWC 27.4 vs 19.0.
+bool winograd_data_grad_preferred(const Geometry& g, size_t elem) {
+  if (elem != sizeof(float) || !winograd_automatic_suits(g)) return false;
+  const Plan p = make_plan(g, elem, 1);
+  return p.within && p.tiles_per_sample * p.batch >= kWinogradMinTiles;
+}
+
+template <typename T, typename IO>
+void winograd_data_grad(const Geometry& g, const IO* out_grad, const IO* weight, IO* data_grad,
+                        const RunOptions& opts, InterruptPoll& poll, RunStats* stats) {
+  const int threads = resolve_threads(opts.threads, g.multiply_adds());
+  const Plan p = make_plan(g, sizeof(T), threads);
+  const size_t elems =
+      static_cast<size_t>(p.u_elems + p.v_elems + p.m_elems + p.dys_elems + p.dxs_elems);
+  if (stats) stats->temp_bytes = static_cast<int64_t>(elems * sizeof(T));
+  const Scratch scratch(elems * sizeof(T));
+  T* u = scratch.as<T>();
+  T* v = u + p.u_elems;
+  T* m = v + p.v_elems;
+  T* dys = p.staged ? m + p.m_elems : nullptr;
+  T* dxs = p.staged ? dys + p.dys_elems : nullptr;
+  const SerialBlas serial_blas(threads > 1 || g.multiply_adds() >= kThreadMinWork);
+  const GemmBackend backend = gemm_backend<T>();
+  int64_t chunks = 0;
+  winograd::with_mask(winograd::two_tap_mask(g), [&](auto mask) {
+    Steps<decltype(mask)::value, T, IO>{g, p, poll}.run(out_grad, weight, data_grad, u, v, m, dys,
+                                                        dxs, backend, chunks);
+  });
+}
+
+template void winograd_data_grad<float, float>(const Geometry&, const float*, const float*,
+                                               float*, const RunOptions&, InterruptPoll&,
+                                               RunStats*);
+template void winograd_data_grad<double, double>(const Geometry&, const double*, const double*,
+                                                 double*, const RunOptions&, InterruptPoll&,
+                                                 RunStats*);
+template void winograd_data_grad<float, double>(const Geometry&, const double*, const double*,
+                                                double*, const RunOptions&, InterruptPoll&,
+                                                RunStats*);
+
+}  // namespace cpu
+}  // namespace deconv

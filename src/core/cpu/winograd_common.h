@@ -1,0 +1,147 @@
+// What the Winograd forward and data gradient share (winograd_forward.cpp,
+// winograd_backward.cpp): array strides in either layout, the channels-last staging
+// transpose, 64-byte vectors of channels, the padded distance between the transformed
+// matrices, and the threads' share of the E GEMMs.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "core/cpu/gemm.h"
+#include "core/run_options.h"
+#include "core/shape.h"
+
+namespace deconv {
+namespace cpu {
+namespace winograd {
+
+// Elements between samples, channels and positions of an array laid out N, C (or F),
+// spatial, in either order.
+struct Strides {
+  int64_t n, c;
+  std::array<int64_t, 3> sp;
+};
+
+inline Strides strides(bool channels_last, int64_t channels, const std::array<int64_t, 3>& ext) {
+  const int64_t S = ext[0] * ext[1] * ext[2];
+  if (channels_last)
+    return {S * channels, 1, {ext[1] * ext[2] * channels, ext[2] * channels, channels}};
+  return {channels * S, S, {ext[1] * ext[2], ext[2], 1}};
+}
+
+// Bytes a chunk's transformed inputs and products aim at: wide enough GEMMs, while the
+// transforms' writes stay in the caches (Zen 4, one thread, float: DCGAN 512 -> 256 and
+// 256 -> 128 forwards took 47.9 / 42.6 ms at 1 MB, 42.0 / 41.8 at 4, 41.2 / 45.3 at 16).
+constexpr int64_t kTargetChunkBytes = int64_t(4) << 20;
+
+// The distance between the E matrices of U, V and M: n rounded up to 16 values, plus 16,
+// so that the E streams a transform writes never sit a power of two apart (a filter
+// transform of 1024 x 512 channels wrote 9 streams 2 MB apart, all in one cache set).
+inline int64_t padded(int64_t n) { return (n + 15) / 16 * 16 + 16; }
+
+// This thread's share [begin, end) of n items.
+inline std::pair<int64_t, int64_t> share(int64_t n) {
+  const int64_t id = thread_id(), size = team_size();
+  return {n * id / size, n * (id + 1) / size};
+}
+
+// dst[n][j][i] = src[n][i][j] for i < rows, j < cols (src rows contiguous, dst rows
+// `rows` apart), in blocks that both sides read and write in whole cache lines.
+template <typename A, typename B>
+void transpose(int threads, int64_t batch, int64_t rows, int64_t cols, const A* src,
+               int64_t src_n, B* dst, int64_t dst_n, InterruptPoll& poll) {
+  constexpr int64_t kBlock = 16;
+  const int64_t row_blocks = (rows + kBlock - 1) / kBlock;
+  parallel_for(threads, batch * row_blocks, [&](int64_t task) {
+    if (poll.stopped()) return;
+    const int64_t n = task / row_blocks, i0 = task % row_blocks * kBlock;
+    const int64_t i1 = std::min(rows, i0 + kBlock);
+    const A* s = src + n * src_n;
+    B* d = dst + n * dst_n;
+    for (int64_t j0 = 0; j0 < cols; j0 += kBlock) {
+      const int64_t j1 = std::min(cols, j0 + kBlock);
+      for (int64_t j = j0; j < j1; ++j)
+        for (int64_t i = i0; i < i1; ++i) d[j * rows + i] = static_cast<B>(s[i * cols + j]);
+    }
+  });
+}
+
+// A 64-byte vector of T (GCC's and Clang's vector extension; the compiler splits it into
+// the registers the target has): the channels or filters a transform step handles.
+template <typename T>
+struct Lanes {
+  static constexpr int kLanes = 64 / sizeof(T);
+  typedef T Vec __attribute__((vector_size(64)));
+
+  // v = n values (n <= kLanes) of type X, `step` apart, as T lanes; the rest 0. (Out
+  // parameters, not vector returns: those would change the ABI across ISAs.)
+  template <typename X>
+  static void load(Vec& v, const X* p, int64_t step, int n) {
+    T t[kLanes];
+    if (n == kLanes && step == 1) {
+      for (int l = 0; l < kLanes; ++l) t[l] = static_cast<T>(p[l]);
+    } else {
+      for (int l = 0; l < kLanes; ++l) t[l] = l < n ? static_cast<T>(p[l * step]) : T(0);
+    }
+    std::memcpy(&v, t, sizeof v);
+  }
+  // The first n lanes of v to p, p + step, ..., converted to Y.
+  template <typename Y>
+  static void store(const Vec& v, Y* p, int64_t step, int n) {
+    T t[kLanes];
+    std::memcpy(t, &v, sizeof v);
+    if (n == kLanes && step == 1) {
+      for (int l = 0; l < kLanes; ++l) p[l] = static_cast<Y>(t[l]);
+    } else {
+      for (int l = 0; l < n; ++l) p[l * step] = static_cast<Y>(t[l]);
+    }
+  }
+};
+
+// C_e = A_e B_e for e < E, row-major (m x k times k x n), matrix e of each at
+// e * padded(its size); shared by the threads in (element, block) pairs.
+template <typename T>
+void products(int threads, int64_t E, int64_t m, int64_t n, int64_t k, const T* a, const T* b,
+              T* c, GemmBackend backend, InterruptPoll& poll) {
+  const int parts = threads;
+  parallel_region(threads, [&] {
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t task = 0; task < E * parts; ++task) {
+      if (poll.stopped()) continue;
+      const int64_t e = task / parts;
+      gemm_part<T>(static_cast<int>(task % parts), parts, false, false, m, n, k,
+                   a + e * padded(m * k), k, b + e * padded(k * n), n, T(0),
+                   c + e * padded(m * n), n, backend);
+    }
+  });
+}
+
+// fn(std::integral_constant<int, Mask>{}) for `mask` (1 to 7), the dimensions with two
+// taps: the transforms are compiled for each.
+template <class Fn>
+void with_mask(int mask, Fn&& fn) {
+  switch (mask) {
+    case 1: fn(std::integral_constant<int, 1>{}); break;
+    case 2: fn(std::integral_constant<int, 2>{}); break;
+    case 3: fn(std::integral_constant<int, 3>{}); break;
+    case 4: fn(std::integral_constant<int, 4>{}); break;
+    case 5: fn(std::integral_constant<int, 5>{}); break;
+    case 6: fn(std::integral_constant<int, 6>{}); break;
+    default: fn(std::integral_constant<int, 7>{}); break;
+  }
+}
+
+// The dimensions of g with two taps, as a mask (bit d: dimension d).
+inline int two_tap_mask(const Geometry& g) {
+  int mask = 0;
+  for (int d = 0; d < 3; ++d) mask |= g.kernel[d] != 1 ? 1 << d : 0;
+  return mask;
+}
+
+}  // namespace winograd
+}  // namespace cpu
+}  // namespace deconv
