@@ -20,7 +20,11 @@
 #' see [deconv_threads()]); `deconv.max.json.bytes` (the largest symbol file
 #' [mx.symbol.load()] reads); `deconv.cache.mb` (MiB of freed results of 128 KiB to
 #' 4 MiB kept mapped for the next call of about their size, so that it does not pay the
-#' page faults of fresh memory; unset or 0: none).
+#' page faults of fresh memory; unset or 0: none); `deconv.algorithm` (`"auto"`, the
+#' default, `"direct"` or `"winograd"`: whether the CPU forward and data gradient of
+#' layers whose kernel is twice the stride, such as k4 s2, may use Winograd's F(2, 2) on
+#' the stride phases, 9 multiplications for 16 in 2D; `"auto"` takes it on large layers
+#' where it was measured faster, `"winograd"` wherever the shape allows it).
 #'
 #' @keywords internal
 #' @useDynLib deconv, .registration = TRUE

@@ -28,6 +28,9 @@ struct RunOptions {
   int threads = 1;
   CpuPath cpu_path = CpuPath::Auto;
   Algorithm algorithm = Algorithm::Auto;
+  // Winograd's outputs per tile and dimension: 2 (F(2, 2)), 4 (F(4, 2)), or 0 for the
+  // default, F(2, 2) (DECONV_WINOGRAD_TILE in the environment when 0).
+  int winograd_tile = 0;
   // Called only on the calling thread, at most every InterruptPoll::kInterval ns while a
   // CPU kernel runs and once more at its end (GPU paths: before each long library
   // call); returns true to stop. The kernel then skips its remaining work and throws
@@ -121,6 +124,7 @@ struct RunStats {
   bool stored_once = false;      // GEMM-path col2im stored each output once (no init pass)
   bool winograd = false;         // the forward ran Winograd F(2, 2) (winograd_forward.cpp)
   bool winograd_data_grad = false;  // so did the data gradient (winograd_backward.cpp)
+  int64_t winograd_tile = 0;     // and its outputs per tile and dimension (2 or 4)
 };
 
 }  // namespace deconv

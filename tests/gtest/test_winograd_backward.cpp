@@ -27,9 +27,10 @@ namespace {
 // mask: which gradients are asked for (1 data, 2 weight, 4 bias).
 template <typename T>
 void check_gradients(const Case& c, int threads, int mask, bool want_winograd,
-                     Algorithm a = Algorithm::Winograd) {
+                     Algorithm a = Algorithm::Winograd, int tile = 0) {
   SCOPED_TRACE(c.str() + (std::is_same<T, double>::value ? " double" : " float") +
-               ", threads " + std::to_string(threads) + ", mask " + std::to_string(mask));
+               ", threads " + std::to_string(threads) + ", mask " + std::to_string(mask) +
+               ", tile " + std::to_string(tile));
   const Geometry g = infer_geometry(c.params(), c.data_shape());
   const Ref r(c);
   const Inputs raw = random_inputs(r, 71 + threads);
@@ -41,10 +42,15 @@ void check_gradients(const Case& c, int threads, int mask, bool want_winograd,
        gb = poisoned<T>(r.F);
   RunStats stats;
   stats.winograd_data_grad = !want_winograd;  // the run must set it
+  RunOptions opts = winograd_options(threads, a);
+  opts.winograd_tile = tile;
   deconvolution_backward<T>(Context{}, g, dyt.data(), xt.data(), wt.data(),
                             mask & 1 ? gx.data() : nullptr, mask & 2 ? gw.data() : nullptr,
-                            mask & 4 ? gb.data() : nullptr, winograd_options(threads, a), &stats);
+                            mask & 4 ? gb.data() : nullptr, opts, &stats);
   EXPECT_EQ(stats.winograd_data_grad, want_winograd);
+  if (want_winograd && tile) {
+    EXPECT_EQ(stats.winograd_tile, tile);
+  }
   if (mask & 1) {
     EXPECT_TRUE(close("data_grad", gx, dx));
   }
@@ -56,7 +62,7 @@ void check_gradients(const Case& c, int threads, int mask, bool want_winograd,
   }
 }
 
-void check_float32_on_doubles(const Case& c, int threads) {
+void check_float32_on_doubles(const Case& c, int threads, int tile) {
   SCOPED_TRACE(c.str() + " float32 on doubles, threads " + std::to_string(threads));
   const Geometry g = infer_geometry(c.params(), c.data_shape());
   const Ref r(c);
@@ -66,8 +72,10 @@ void check_float32_on_doubles(const Case& c, int threads) {
   r.backward(dy, x, w, dx, dw, db);
   auto gx = poisoned<double>(r.data_size()), gw = poisoned<double>(r.weight_size());
   RunStats stats;
+  RunOptions opts = winograd_options(threads);
+  opts.winograd_tile = tile;
   deconvolution_backward_float32(Context{}, g, dy.data(), x.data(), w.data(), gx.data(),
-                                 gw.data(), nullptr, winograd_options(threads), &stats);
+                                 gw.data(), nullptr, opts, &stats);
   EXPECT_TRUE(stats.winograd_data_grad);
   for (double v : gx) ASSERT_EQ(v, static_cast<double>(static_cast<float>(v)));
   EXPECT_TRUE(close("data_grad", as<float>(gx), dx));
@@ -79,11 +87,12 @@ void check_float32_on_doubles(const Case& c, int threads) {
 TEST(WinogradDataGrad, RandomLayersOfEveryLayout) {
   for (int i = 0; i < 150; ++i) {
     const Case c = winograd_case(i);
+    const int tile = i % 2 ? 4 : 2;  // each tile size on half the layers
     for (int t : {1, 2, 3}) {
-      check_gradients<double>(c, t, 7, true);
-      check_gradients<float>(c, t, 1, true);
+      check_gradients<double>(c, t, 7, true, Algorithm::Winograd, tile);
+      check_gradients<float>(c, t, 1, true, Algorithm::Winograd, tile);
     }
-    check_float32_on_doubles(c, 2);
+    check_float32_on_doubles(c, 2, tile);
     if (HasFailure()) break;  // one case's report is enough
   }
 }
@@ -101,11 +110,12 @@ TEST(WinogradDataGrad, TargetedShapesAndSubsets) {
       targeted(Layout::NCHW, 1, 1, 3, 2, {5, 4}, {4, 6}, {2, 3}, {1, 1}, {0, 0}, {}, {11, 12}),
   };
   for (const Case& c : cases)
-    for (int t : {1, 2, 3})
-      for (int mask : {1, 3, 5, 7}) {
-        check_gradients<double>(c, t, mask, true);
-        check_gradients<float>(c, t, mask, true);
-      }
+    for (int tile : {2, 4})
+      for (int t : {1, 2, 3})
+        for (int mask : {1, 3, 5, 7}) {
+          check_gradients<double>(c, t, mask, true, Algorithm::Winograd, tile);
+          check_gradients<float>(c, t, mask, true, Algorithm::Winograd, tile);
+        }
   // Without the data gradient there is nothing for it to do.
   check_gradients<double>(cases[0], 2, 6, false);
 }

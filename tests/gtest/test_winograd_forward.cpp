@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -29,9 +30,9 @@ namespace {
 
 template <typename T>
 void check_forward(const Case& c, int threads, bool want_winograd,
-                   Algorithm a = Algorithm::Winograd) {
+                   Algorithm a = Algorithm::Winograd, int tile = 0) {
   SCOPED_TRACE(c.str() + (std::is_same<T, double>::value ? " double" : " float") +
-               ", threads " + std::to_string(threads));
+               ", threads " + std::to_string(threads) + ", tile " + std::to_string(tile));
   const Geometry g = infer_geometry(c.params(), c.data_shape());
   const Ref r(c);
   const Inputs raw = random_inputs(r, 55 + threads);
@@ -40,22 +41,30 @@ void check_forward(const Case& c, int threads, bool want_winograd,
   RunStats stats;
   stats.winograd = !want_winograd;  // the run must set it
   auto y = poisoned<T>(r.out_size());
+  RunOptions opts = winograd_options(threads, a);
+  opts.winograd_tile = tile;
   deconvolution_forward<T>(Context{}, g, xt.data(), wt.data(), c.bias ? bt.data() : nullptr,
-                           y.data(), winograd_options(threads, a), &stats);
+                           y.data(), opts, &stats);
   EXPECT_EQ(stats.winograd, want_winograd);
+  if (want_winograd && tile) {
+    EXPECT_EQ(stats.winograd_tile, tile);
+  }
   EXPECT_TRUE(close("out", y, r.forward(x, w, c.bias ? &b : nullptr)));
 }
 
-void check_float32_on_doubles(const Case& c, int threads) {
-  SCOPED_TRACE(c.str() + " float32 on doubles, threads " + std::to_string(threads));
+void check_float32_on_doubles(const Case& c, int threads, int tile = 0) {
+  SCOPED_TRACE(c.str() + " float32 on doubles, threads " + std::to_string(threads) +
+               ", tile " + std::to_string(tile));
   const Geometry g = infer_geometry(c.params(), c.data_shape());
   const Ref r(c);
   const Inputs raw = random_inputs(r, 19 + threads);
   const auto x = exact<float>(raw.x), w = exact<float>(raw.w), b = exact<float>(raw.b);
   RunStats stats;
   auto y = poisoned<double>(r.out_size());
+  RunOptions opts = winograd_options(threads);
+  opts.winograd_tile = tile;
   deconvolution_forward_float32(Context{}, g, x.data(), w.data(), c.bias ? b.data() : nullptr,
-                                y.data(), winograd_options(threads), &stats);
+                                y.data(), opts, &stats);
   EXPECT_TRUE(stats.winograd);
   // Stored as floats: every value is one.
   for (double v : y) ASSERT_EQ(v, static_cast<double>(static_cast<float>(v)));
@@ -67,11 +76,13 @@ void check_float32_on_doubles(const Case& c, int threads) {
 TEST(WinogradForward, RandomLayersOfEveryLayout) {
   for (int i = 0; i < 150; ++i) {
     const Case c = winograd_case(i);
-    for (int t : {1, 2, 3}) {
-      check_forward<double>(c, t, true);
-      check_forward<float>(c, t, true);
+    for (int tile : {2, 4}) {
+      for (int t : {1, 2, 3}) {
+        check_forward<double>(c, t, true, Algorithm::Winograd, tile);
+        check_forward<float>(c, t, true, Algorithm::Winograd, tile);
+      }
+      check_float32_on_doubles(c, 2, tile);
     }
-    check_float32_on_doubles(c, 2);
     if (HasFailure()) break;  // one case's report is enough
   }
 }
@@ -91,32 +102,39 @@ TEST(WinogradForward, TargetedShapes) {
                {1, 0, 2}),
       targeted(Layout::NCHW, 1, 1, 3, 2, {5, 4}, {4, 6}, {2, 3}, {1, 1}, {0, 0}, {}, {11, 12}),
   };
-  for (const Case& c : cases) {
-    for (int t : {1, 2, 3}) {
-      check_forward<double>(c, t, true);
-      check_forward<float>(c, t, true);
+  for (const Case& c : cases)
+    for (int tile : {2, 4}) {
+      for (int t : {1, 2, 3}) {
+        check_forward<double>(c, t, true, Algorithm::Winograd, tile);
+        check_forward<float>(c, t, true, Algorithm::Winograd, tile);
+      }
+      check_float32_on_doubles(c, 1, tile);
     }
-    check_float32_on_doubles(c, 1);
-  }
 }
 
 TEST(WinogradForward, SmallWorkspaceRunsInChunks) {
-  // 3 MB: the transformed filters, the channels-last copies of input and output, and
-  // the transformed inputs and products of some 60 tiles, so several chunks per class.
+  // 3 MB (F(2, 2)) or 4 MB (F(4, 2)): the transformed filters, the channels-last copies
+  // of input and output, and the transformed inputs and products of a few dozen tiles,
+  // so several chunks per phase class.
   Case c = targeted(Layout::NCHW, 3, 1, 64, 100, {12, 14}, {4, 4}, {2, 2}, {1, 1}, {1, 1});
-  c.workspace = 3;
-  const Geometry g = infer_geometry(c.params(), c.data_shape());
-  const Ref r(c);
-  const Inputs raw = random_inputs(r, 3);
-  for (int t : {1, 2}) {
-    RunStats stats;
-    auto y = poisoned<double>(r.out_size());
-    deconvolution_forward<double>(Context{}, g, raw.x.data(), raw.w.data(), raw.b.data(),
-                                  y.data(), winograd_options(t), &stats);
-    EXPECT_TRUE(stats.winograd);
-    EXPECT_GT(stats.chunks, 4);  // more than one per phase class (4)
-    EXPECT_LE(stats.temp_bytes, int64_t(3) << 20);
-    EXPECT_TRUE(close("out", y, r.forward(raw.x, raw.w, &raw.b)));
+  for (int tile : {2, 4}) {
+    c.workspace = tile == 2 ? 3 : 4;
+    const Geometry g = infer_geometry(c.params(), c.data_shape());
+    const Ref r(c);
+    const Inputs raw = random_inputs(r, 3);
+    for (int t : {1, 2}) {
+      RunStats stats;
+      RunOptions opts = winograd_options(t);
+      opts.winograd_tile = tile;
+      auto y = poisoned<double>(r.out_size());
+      deconvolution_forward<double>(Context{}, g, raw.x.data(), raw.w.data(), raw.b.data(),
+                                    y.data(), opts, &stats);
+      EXPECT_TRUE(stats.winograd);
+      EXPECT_EQ(stats.winograd_tile, tile);
+      EXPECT_GT(stats.chunks, 4);  // more than one per phase class (4)
+      EXPECT_LE(stats.temp_bytes, c.workspace << 20);
+      EXPECT_TRUE(close("out", y, r.forward(raw.x, raw.w, &raw.b)));
+    }
   }
 }
 
@@ -195,10 +213,11 @@ TEST(WinogradForward, RoundingErrorOnLargeDynamicRange) {
     const std::vector<double> want = r.forward(x, w, nullptr), scale = r.forward(ax, aw, nullptr);
     double most = 0;
     for (double s : scale) most = std::max(most, s);
-    auto error = [&](Algorithm a) {
+    auto error = [&](Algorithm a, int tile) {
       const auto xf = as<float>(x), wf = as<float>(w);
       std::vector<float> y(r.out_size());
       RunOptions opts = winograd_options(1, a);
+      opts.winograd_tile = tile;
       if (a == Algorithm::Direct) opts.cpu_path = CpuPath::Gemm;
       deconvolution_forward<float>(Context{}, g, xf.data(), wf.data(), nullptr, y.data(), opts,
                                    nullptr);
@@ -208,11 +227,15 @@ TEST(WinogradForward, RoundingErrorOnLargeDynamicRange) {
     };
     const double terms = double(c.Cg) * g.kernel_size() / (g.stride[0] * g.stride[1] * g.stride[2]);
     const double eps = std::numeric_limits<float>::epsilon();
-    const double wino = error(Algorithm::Winograd), direct = error(Algorithm::Direct);
-    RecordProperty("winograd_error", std::to_string(wino / eps) + " eps");
+    const double direct = error(Algorithm::Direct, 0);
     RecordProperty("direct_error", std::to_string(direct / eps) + " eps");
-    EXPECT_LE(wino, (3 * terms + 8) * eps);
-    EXPECT_LE(wino, 4 * direct + 2 * eps) << "winograd " << wino / eps << " eps, direct "
-                                           << direct / eps << " eps";
+    for (int tile : {2, 4}) {
+      const double wino = error(Algorithm::Winograd, tile);
+      std::printf("[ info ] %s: direct %.2f eps, F(%d, 2) %.2f eps\n", c.str().c_str(),
+                  direct / eps, tile, wino / eps);
+      EXPECT_LE(wino, (3 * terms + 8) * eps);
+      EXPECT_LE(wino, 4 * direct + 2 * eps)
+          << "F(" << tile << ", 2) " << wino / eps << " eps, direct " << direct / eps << " eps";
+    }
   }
 }

@@ -36,6 +36,7 @@
 #include "core/cpu/scratch.h"
 #include "core/cpu/taps.h"
 #include "core/cpu/winograd.h"
+#include "core/cpu/winograd_common.h"
 #include "core/error.h"
 #include "core/precision.h"
 
@@ -173,6 +174,7 @@ void report(const Plan& p, size_t elem, RunStats* stats) {
   stats->stored_once = p.store_once;
   stats->winograd = false;
   stats->winograd_data_grad = false;
+  stats->winograd_tile = 0;
   stats->phase = false;
   stats->phase_data_grad = false;
   stats->phase_weight_grad = false;
@@ -720,7 +722,7 @@ Algorithm algorithm(const RunOptions& opts) {
 // automatic choice prefers it unless a CPU path was asked for.
 bool takes_winograd(const Geometry& g, const RunOptions& opts, size_t elem) {
   switch (algorithm(opts)) {
-    case Algorithm::Winograd: return winograd_forward_fits(g, elem);
+    case Algorithm::Winograd: return winograd_forward_fits(g, elem, winograd::requested_tile(opts));
     case Algorithm::Direct: return false;
     default: return cpu_path(opts) == CpuPath::Auto && winograd_forward_preferred(g, elem);
   }
@@ -729,7 +731,7 @@ bool takes_winograd(const Geometry& g, const RunOptions& opts, size_t elem) {
 // The same for the data gradient (the weight and bias gradients then run as before).
 bool takes_winograd_data_grad(const Geometry& g, const RunOptions& opts, size_t elem) {
   switch (algorithm(opts)) {
-    case Algorithm::Winograd: return winograd_data_grad_fits(g, elem);
+    case Algorithm::Winograd: return winograd_data_grad_fits(g, elem, winograd::requested_tile(opts));
     case Algorithm::Direct: return false;
     default: return cpu_path(opts) == CpuPath::Auto && winograd_data_grad_preferred(g, elem);
   }
@@ -833,18 +835,17 @@ void gradients(const Geometry& g, const Plan& p, const IO* out_grad, const IO* d
                const IO* weight, IO* data_grad, T* weight_grad, IO* bias_grad,
                const RunOptions& opts, RunStats* stats) {
   InterruptPoll poll(opts);
-  int64_t winograd_bytes = -1;  // the Winograd data gradient's temporaries, when it ran
+  RunStats w;  // the Winograd data gradient's, when it ran
   if (data_grad && takes_winograd_data_grad(g, opts, sizeof(T))) {
-    RunStats w;
     winograd_data_grad<T, IO>(g, out_grad, weight, data_grad, opts, poll, &w);
-    winograd_bytes = w.temp_bytes;
     data_grad = nullptr;  // done: the rest computes dW and db
   }
   // Reports the Winograd data gradient beside what the rest ran.
   auto note_winograd = [&] {
-    if (stats && winograd_bytes >= 0) {
+    if (stats && w.winograd_tile) {
       stats->winograd_data_grad = true;
-      stats->temp_bytes = std::max(stats->temp_bytes, winograd_bytes);
+      stats->winograd_tile = w.winograd_tile;
+      stats->temp_bytes = std::max(stats->temp_bytes, w.temp_bytes);
     }
   };
   if (poll.stopped()) {

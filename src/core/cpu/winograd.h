@@ -23,13 +23,14 @@ bool winograd_forward_supported(const Geometry& g);
 
 // Whether it runs within g's workspace: one phase class's transformed filters and one
 // tile's transformed input and products fit.
-bool winograd_forward_fits(const Geometry& g, size_t elem);
+// `tile`: the outputs per tile asked for (RunOptions::winograd_tile), 0 for the plan's.
+bool winograd_forward_fits(const Geometry& g, size_t elem, int tile = 0);
 
 // Whether the automatic choice takes it (measured: winograd_forward.cpp): a suited
 // 2D or 3D layer of many channels and filters (winograd_automatic_suits) with at least
-// kWinogradMinTiles tiles per GEMM.
+// kWinogradMinOutputs outputs per phase (tiles x outputs per tile) in each GEMM.
 bool winograd_automatic_suits(const Geometry& g);
-constexpr int64_t kWinogradMinTiles = 256;
+constexpr int64_t kWinogradMinOutputs = 1024;
 bool winograd_forward_preferred(const Geometry& g, size_t elem);
 
 // T is the arithmetic's type, IO the arrays' (T, or double for float arithmetic on R's
@@ -40,7 +41,7 @@ void winograd_forward(const Geometry& g, const IO* data, const IO* weight, const
 
 // The data gradient the same way (winograd_backward.cpp): dX is a strided correlation
 // of dY with the weights, per stride phase a 2-tap one. The same shapes are suited.
-bool winograd_data_grad_fits(const Geometry& g, size_t elem);
+bool winograd_data_grad_fits(const Geometry& g, size_t elem, int tile = 0);
 bool winograd_data_grad_preferred(const Geometry& g, size_t elem);
 
 // data_grad = the gradient of the forward's data given out_grad (overwritten); polls

@@ -35,6 +35,7 @@ using winograd::Strides;
 int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
 struct Plan : LayerSizes {
+  int tile = 2;                                   // M: outputs per tile, two-tap dimensions
   std::array<int64_t, 3> dim_taps{}, m{}, tiles{};  // per dimension
   std::array<std::vector<int64_t>, 3> phases;   // each dimension's phases with outputs
   int64_t phase_count = 1;                      // P: their product
@@ -50,12 +51,16 @@ struct Plan : LayerSizes {
   Strides dys, dxs;
 };
 
-Plan make_plan(const Geometry& g, size_t elem, int threads) {
+// `tile`: M asked for, or 0 for F(2, 2) (as the forward: winograd_forward.cpp says why;
+// DCGAN 256 -> 128's data gradient, float / double ms: 40.2 vs 43.1 / 101 vs 131).
+Plan make_plan(const Geometry& g, size_t elem, int threads, int tile = 0) {
   Plan p;
   static_cast<LayerSizes&>(p) = layer_sizes(g);
+  if (tile != 4) tile = 2;
+  p.tile = tile;
   for (int d = 0; d < 3; ++d) {
     p.dim_taps[d] = g.kernel[d] == 1 ? 1 : 2;
-    p.m[d] = p.dim_taps[d];
+    p.m[d] = p.dim_taps[d] == 2 ? tile : 1;
     p.elements *= p.m[d] + p.dim_taps[d] - 1;
     p.tiles[d] = ceil_div(g.in[d], p.m[d]);
     p.tiles_per_sample *= p.tiles[d];
@@ -117,9 +122,9 @@ Tile split(const Plan& p, int64_t tile) {
   return x;
 }
 
-template <int Mask, typename T, typename IO>
+template <int Mask, int M, typename T, typename IO>
 struct Steps {
-  using W = WinogradTile<Mask>;
+  using W = WinogradTile<Mask, M>;
   static constexpr int E = W::kElements;
   using L = winograd::Lanes<T>;
   using Vec = typename L::Vec;
@@ -150,7 +155,7 @@ struct Steps {
         const IO* wf = weight + (gi * Cg + cl) * Fg * p.taps + f * filter_step;
         double w[W::kTaps], t[E];
         for (int i = 0; i < W::kTaps; ++i) w[i] = static_cast<double>(wf[taps[j][i] * tap_step]);
-        winograd_filter<Mask>(w, t);
+        winograd_filter<Mask, M>(w, t);
         for (int e = 0; e < E; ++e) u[e * padded(K * Cg) + row * Cg + cl] = static_cast<T>(t[e]);
       }
     });
@@ -192,8 +197,9 @@ struct Steps {
               if (valid[q]) L::load(a[q], at[q] + f0 * fs, fs, nf);
               else a[q] = Vec{};
             }
-            winograd_input<Mask, 1, Vec>(a);
-            for (int q = 0; q < E; ++q) L::store(a[q], vt + q * padded(nt * K) + f0, 1, nf);
+            Vec bq[E];
+            winograd_input<Mask, M>(a, bq);
+            for (int q = 0; q < E; ++q) L::store(bq[q], vt + q * padded(nt * K) + f0, 1, nf);
           }
         }
       }
@@ -231,7 +237,7 @@ struct Steps {
           const int nc = static_cast<int>(std::min<int64_t>(kLanes, Cg - c0));
           Vec a[E], y[W::kOutputs];
           for (int q = 0; q < E; ++q) L::load(a[q], mt + q * padded(nt * Cg) + c0, 1, nc);
-          winograd_output<Mask, 1, Vec>(a, y);
+          winograd_output<Mask, M>(a, y);
           for (int q = 0; q < W::kOutputs; ++q)
             if (valid[q]) L::store(y[q], at[q] + c0 * cs, cs, nc);
         }
@@ -269,8 +275,8 @@ struct Steps {
 
 }  // namespace
 
-bool winograd_data_grad_fits(const Geometry& g, size_t elem) {
-  return winograd_forward_supported(g) && make_plan(g, elem, 1).within;
+bool winograd_data_grad_fits(const Geometry& g, size_t elem, int tile) {
+  return winograd_forward_supported(g) && make_plan(g, elem, 1, tile).within;
 }
 
 // The forward's rule (winograd_automatic_suits), with the data gradient's tiles, in float
@@ -283,17 +289,21 @@ bool winograd_data_grad_fits(const Geometry& g, size_t elem) {
 bool winograd_data_grad_preferred(const Geometry& g, size_t elem) {
   if (elem != sizeof(float) || !winograd_automatic_suits(g)) return false;
   const Plan p = make_plan(g, elem, 1);
-  return p.within && p.tiles_per_sample * p.batch >= kWinogradMinTiles;
+  return p.within &&
+         p.tiles_per_sample * p.batch * p.m[0] * p.m[1] * p.m[2] >= kWinogradMinOutputs;
 }
 
 template <typename T, typename IO>
 void winograd_data_grad(const Geometry& g, const IO* out_grad, const IO* weight, IO* data_grad,
                         const RunOptions& opts, InterruptPoll& poll, RunStats* stats) {
   const int threads = resolve_threads(opts.threads, g.multiply_adds());
-  const Plan p = make_plan(g, sizeof(T), threads);
+  const Plan p = make_plan(g, sizeof(T), threads, winograd::requested_tile(opts));
   const size_t elems =
       static_cast<size_t>(p.u_elems + p.v_elems + p.m_elems + p.dys_elems + p.dxs_elems);
-  if (stats) stats->temp_bytes = static_cast<int64_t>(elems * sizeof(T));
+  if (stats) {
+    stats->temp_bytes = static_cast<int64_t>(elems * sizeof(T));
+    stats->winograd_tile = p.tile;
+  }
   const Scratch scratch(elems * sizeof(T));
   T* u = scratch.as<T>();
   T* v = u + p.u_elems;
@@ -303,8 +313,8 @@ void winograd_data_grad(const Geometry& g, const IO* out_grad, const IO* weight,
   const SerialBlas serial_blas(threads > 1 || g.multiply_adds() >= kThreadMinWork);
   const GemmBackend backend = gemm_backend<T>();
   int64_t chunks = 0;
-  winograd::with_mask(winograd::two_tap_mask(g), [&](auto mask) {
-    Steps<decltype(mask)::value, T, IO>{g, p, poll}.run(out_grad, weight, data_grad, u, v, m, dys,
+  winograd::with_tile(winograd::two_tap_mask(g), p.tile, [&](auto mask, auto tile) {
+    Steps<decltype(mask)::value, decltype(tile)::value, T, IO>{g, p, poll}.run(out_grad, weight, data_grad, u, v, m, dys,
                                                         dxs, backend, chunks);
   });
 }

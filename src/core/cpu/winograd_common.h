@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <type_traits>
 #include <utility>
@@ -120,19 +121,35 @@ void products(int threads, int64_t E, int64_t m, int64_t n, int64_t k, const T* 
   });
 }
 
-// fn(std::integral_constant<int, Mask>{}) for `mask` (1 to 7), the dimensions with two
-// taps: the transforms are compiled for each.
-template <class Fn>
+// fn(integral_constant<Mask>, integral_constant<M>) for `mask` (1 to 7: the dimensions
+// with two taps) and `tile` (M = 2 or 4 outputs per tile): the transforms are compiled
+// for each.
+template <int M, class Fn>
 void with_mask(int mask, Fn&& fn) {
+  using M_ = std::integral_constant<int, M>;
   switch (mask) {
-    case 1: fn(std::integral_constant<int, 1>{}); break;
-    case 2: fn(std::integral_constant<int, 2>{}); break;
-    case 3: fn(std::integral_constant<int, 3>{}); break;
-    case 4: fn(std::integral_constant<int, 4>{}); break;
-    case 5: fn(std::integral_constant<int, 5>{}); break;
-    case 6: fn(std::integral_constant<int, 6>{}); break;
-    default: fn(std::integral_constant<int, 7>{}); break;
+    case 1: fn(std::integral_constant<int, 1>{}, M_{}); break;
+    case 2: fn(std::integral_constant<int, 2>{}, M_{}); break;
+    case 3: fn(std::integral_constant<int, 3>{}, M_{}); break;
+    case 4: fn(std::integral_constant<int, 4>{}, M_{}); break;
+    case 5: fn(std::integral_constant<int, 5>{}, M_{}); break;
+    case 6: fn(std::integral_constant<int, 6>{}, M_{}); break;
+    default: fn(std::integral_constant<int, 7>{}, M_{}); break;
   }
+}
+template <class Fn>
+void with_tile(int mask, int tile, Fn&& fn) {
+  if (tile == 4) with_mask<4>(mask, fn);
+  else with_mask<2>(mask, fn);
+}
+
+// The caller's tile (RunOptions::winograd_tile), else DECONV_WINOGRAD_TILE=2 or 4 from the
+// environment (read per call, for benchmarks), else 0 (the plan's choice).
+inline int requested_tile(const RunOptions& opts) {
+  if (opts.winograd_tile == 2 || opts.winograd_tile == 4) return opts.winograd_tile;
+  const char* env = std::getenv("DECONV_WINOGRAD_TILE");
+  if (env && (env[0] == '2' || env[0] == '4') && env[1] == 0) return env[0] - '0';
+  return 0;
 }
 
 // The dimensions of g with two taps, as a mask (bit d: dimension d).

@@ -59,14 +59,14 @@ struct Dim {
   std::vector<DimClass> classes;
 };
 
-Dim make_dim(const Geometry& g, int d) {
+Dim make_dim(const Geometry& g, int d, int M) {
   Dim x;
   x.in = g.in[d];
   x.out = g.out[d];
   x.stride = g.stride[d];
   x.pad = g.pad[d];
   x.taps = g.kernel[d] == 1 ? 1 : 2;
-  x.m = x.taps;
+  x.m = x.taps == 2 ? M : 1;
   x.alpha = x.m + x.taps - 1;
   for (int64_t r = 0; r < x.stride; ++r) {
     const int64_t qlo = ceil_div(x.pad - r, x.stride);
@@ -90,6 +90,7 @@ struct Class {
 };
 
 struct Plan : LayerSizes {
+  int tile = 2;  // M: outputs per tile along a two-tap dimension
   std::array<Dim, 3> dims;
   std::vector<Class> classes;
   int64_t elements = 1;     // E: transformed elements per tile (product of alphas)
@@ -107,11 +108,20 @@ struct Plan : LayerSizes {
   Strides xs, ys;
 };
 
-Plan make_plan(const Geometry& g, size_t elem, int threads) {
+// `tile`: M asked for, or 0 for F(2, 2). F(4, 2) does 25 / 64 of the direct products
+// against F(2, 2)'s 9 / 16, but its transformed filters are 25 / 9 as large and each is
+// reused over a quarter of the tiles: on Zen 4 (bench_core, 1 thread, float / double
+// ms, F(2, 2) vs F(4, 2)) DCGAN 512 -> 256 at 4x4, N=64: 42.9 vs 62.8 / 85.4 vs 145;
+// 256 -> 128 at 8x8: 42.3 vs 41.0 / 80.6 vs 107; NHWC 128 -> 64 at 16x16, N=16: 11.5
+// vs 10.3 / 27.1 vs 21.0; FCN 21 -> 21 k16 s8: 1.8 vs 2.4. So it is only taken when
+// asked for (RunOptions::winograd_tile, DECONV_WINOGRAD_TILE=4).
+Plan make_plan(const Geometry& g, size_t elem, int threads, int tile = 0) {
   Plan p;
   static_cast<LayerSizes&>(p) = layer_sizes(g);
+  if (tile != 4) tile = 2;
+  p.tile = tile;
   for (int d = 0; d < 3; ++d) {
-    p.dims[d] = make_dim(g, d);
+    p.dims[d] = make_dim(g, d, tile);
     p.elements *= p.dims[d].alpha;
   }
   for (const DimClass& cd : p.dims[0].classes)
@@ -143,7 +153,8 @@ Plan make_plan(const Geometry& g, size_t elem, int threads) {
   }
   const int64_t budget = workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) -
                          p.u_elems - p.xs_elems - p.ys_elems;
-  const int64_t target = std::max<int64_t>(1, winograd::kTargetChunkBytes / static_cast<int64_t>(elem) / per_tile);
+  const int64_t target =
+      std::max<int64_t>(1, winograd::kTargetChunkBytes / static_cast<int64_t>(elem) / per_tile);
   p.within = budget >= per_tile;
   p.chunk_tiles = std::max<int64_t>(1, std::min({most_tiles, target, budget / per_tile}));
   p.v_elems = E * padded(Cg * p.chunk_tiles);
@@ -189,9 +200,9 @@ std::array<int64_t, 3> phase_of(const Class& c, int64_t j) {
 }
 
 // The steps of one class and group, for the dimensions with two taps in Mask.
-template <int Mask, typename T, typename IO>
+template <int Mask, int M, typename T, typename IO>
 struct Steps {
-  using W = WinogradTile<Mask>;
+  using W = WinogradTile<Mask, M>;
   static constexpr int E = W::kElements;
   using L = winograd::Lanes<T>;
   using Vec = typename L::Vec;
@@ -230,7 +241,7 @@ struct Steps {
           double w[W::kTaps], t[E];
           for (int i = 0; i < W::kTaps; ++i)
             w[i] = static_cast<double>(wc[f * filter_step + taps[j][i] * tap_step]);
-          winograd_filter<Mask>(w, t);
+          winograd_filter<Mask, M>(w, t);
           T* uc = u + cl * rows + j * Fg + f;
           for (int e = 0; e < E; ++e) uc[e * padded(Cg * rows)] = static_cast<T>(t[e]);
         }
@@ -271,8 +282,9 @@ struct Steps {
             if (valid[i]) L::load(a[i], at[i] + c0 * xs, xs, nc);
             else a[i] = Vec{};
           }
-          winograd_input<Mask, 1, Vec>(a);
-          for (int i = 0; i < E; ++i) L::store(a[i], vt + i * padded(nt * Cg) + c0, 1, nc);
+          Vec b[E];
+          winograd_input<Mask, M>(a, b);
+          for (int i = 0; i < E; ++i) L::store(b[i], vt + i * padded(nt * Cg) + c0, 1, nc);
         }
       }
     });
@@ -313,7 +325,7 @@ struct Steps {
             const int nf = static_cast<int>(std::min<int64_t>(kLanes, Fg - f0));
             Vec a[E], y[W::kOutputs];
             for (int q = 0; q < E; ++q) L::load(a[q], mt + q * padded(nt * rows) + f0, 1, nf);
-            winograd_output<Mask, 1, Vec>(a, y);
+            winograd_output<Mask, M>(a, y);
             Vec bv{};
             if (bg) L::load(bv, bg + f0, 1, nf);
             for (int q = 0; q < W::kOutputs; ++q)
@@ -371,8 +383,8 @@ bool winograd_forward_supported(const Geometry& g) {
   return any && g.batch > 0 && g.channels > 0 && g.out_size() > 0;
 }
 
-bool winograd_forward_fits(const Geometry& g, size_t elem) {
-  return winograd_forward_supported(g) && make_plan(g, elem, 1).within;
+bool winograd_forward_fits(const Geometry& g, size_t elem, int tile) {
+  return winograd_forward_supported(g) && make_plan(g, elem, 1, tile).within;
 }
 
 // Measured on Zen 4 (AVX-512, OpenBLAS 0.3.21), ms direct (GEMM + col2im) vs Winograd,
@@ -399,14 +411,16 @@ bool winograd_forward_preferred(const Geometry& g, size_t elem) {
   const Plan p = make_plan(g, elem, 1);
   int64_t fewest = INT64_MAX;
   for (const Class& c : p.classes) fewest = std::min(fewest, c.tiles_per_sample * p.batch);
-  return p.within && fewest >= kWinogradMinTiles;
+  int64_t outputs = 1;  // per tile and phase
+  for (const Dim& d : p.dims) outputs *= d.m;
+  return p.within && fewest * outputs >= kWinogradMinOutputs;
 }
 
 template <typename T, typename IO>
 void winograd_forward(const Geometry& g, const IO* data, const IO* weight, const IO* bias,
                       IO* out, const RunOptions& opts, RunStats* stats) {
   const int threads = resolve_threads(opts.threads, g.multiply_adds());
-  const Plan p = make_plan(g, sizeof(T), threads);
+  const Plan p = make_plan(g, sizeof(T), threads, winograd::requested_tile(opts));
   const size_t elems =
       static_cast<size_t>(p.u_elems + p.v_elems + p.m_elems + p.xs_elems + p.ys_elems);
   if (stats) {
@@ -415,6 +429,7 @@ void winograd_forward(const Geometry& g, const IO* data, const IO* weight, const
     stats->tile = p.chunk_tiles;
     stats->input_positions = p.in_positions;
     stats->winograd = true;
+    stats->winograd_tile = p.tile;
   }
   InterruptPoll poll(opts);
   const Scratch scratch(elems * sizeof(T));
@@ -434,8 +449,8 @@ void winograd_forward(const Geometry& g, const IO* data, const IO* weight, const
   const SerialBlas serial_blas(threads > 1 || g.multiply_adds() >= kThreadMinWork);
   const GemmBackend backend = gemm_backend<T>();
   int64_t chunks = 0;
-  winograd::with_mask(winograd::two_tap_mask(g), [&](auto mask) {
-    Steps<decltype(mask)::value, T, IO>{g, p, poll}.run(data, weight, bias_row, out, u, v, m, xs,
+  winograd::with_tile(winograd::two_tap_mask(g), p.tile, [&](auto mask, auto tile) {
+    Steps<decltype(mask)::value, decltype(tile)::value, T, IO>{g, p, poll}.run(data, weight, bias_row, out, u, v, m, xs,
                                                         ys, backend, chunks);
   });
   if (stats) stats->chunks = chunks;
