@@ -149,7 +149,7 @@ struct Steps {
     }
     const int64_t tap_step = g.channels_last ? Fg : 1, filter_step = g.channels_last ? 1 : p.taps;
     parallel_for(p.threads, K, [&](int64_t row) {
-      if (poll.stopped()) return;
+      if (poll.poll()) return;  // the calling thread polls (throttled); others read
       const int64_t j = row / Fg, f = row % Fg;
       for (int64_t cl = 0; cl < Cg; ++cl) {
         const IO* wf = weight + (gi * Cg + cl) * Fg * p.taps + f * filter_step;
@@ -168,7 +168,7 @@ struct Steps {
     parallel_region(p.threads, [&] {
       const auto [b, e] = share(nt);
       for (int64_t t = b; t < e; ++t) {
-        if (poll.stopped()) break;
+        if ((t - b) % 16 == 0 ? poll.poll() : poll.stopped()) break;
         const Tile x = split(p, t0 + t);
         for (int64_t j = 0; j < p.phase_count; ++j) {
           const std::array<int64_t, 3> r = phase_of(p, j);
@@ -213,7 +213,7 @@ struct Steps {
     parallel_region(p.threads, [&] {
       const auto [b, e] = share(nt);
       for (int64_t t = b; t < e; ++t) {
-        if (poll.stopped()) break;
+        if ((t - b) % 16 == 0 ? poll.poll() : poll.stopped()) break;
         const Tile x = split(p, t0 + t);
         Y* at[W::kOutputs];
         bool valid[W::kOutputs];

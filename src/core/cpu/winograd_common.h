@@ -51,23 +51,32 @@ inline std::pair<int64_t, int64_t> share(int64_t n) {
 }
 
 // dst[n][j][i] = src[n][i][j] for i < rows, j < cols (src rows contiguous, dst rows
-// `rows` apart), in blocks that both sides read and write in whole cache lines.
+// `rows` apart): 8 x 8 blocks through a local tile, so that both sides move whole rows
+// of a block; edges one by one.
 template <typename A, typename B>
 void transpose(int threads, int64_t batch, int64_t rows, int64_t cols, const A* src,
                int64_t src_n, B* dst, int64_t dst_n, InterruptPoll& poll) {
-  constexpr int64_t kBlock = 16;
+  constexpr int64_t kBlock = 8;
   const int64_t row_blocks = (rows + kBlock - 1) / kBlock;
   parallel_for(threads, batch * row_blocks, [&](int64_t task) {
-    if (poll.stopped()) return;
+    if (poll.poll()) return;
     const int64_t n = task / row_blocks, i0 = task % row_blocks * kBlock;
-    const int64_t i1 = std::min(rows, i0 + kBlock);
     const A* s = src + n * src_n;
     B* d = dst + n * dst_n;
-    for (int64_t j0 = 0; j0 < cols; j0 += kBlock) {
-      const int64_t j1 = std::min(cols, j0 + kBlock);
-      for (int64_t j = j0; j < j1; ++j)
-        for (int64_t i = i0; i < i1; ++i) d[j * rows + i] = static_cast<B>(s[i * cols + j]);
+    int64_t j0 = 0;
+    if (i0 + kBlock <= rows) {
+      for (; j0 + kBlock <= cols; j0 += kBlock) {
+        B tile[kBlock][kBlock];
+        for (int i = 0; i < kBlock; ++i)
+          for (int j = 0; j < kBlock; ++j)
+            tile[j][i] = static_cast<B>(s[(i0 + i) * cols + j0 + j]);
+        for (int j = 0; j < kBlock; ++j)
+          for (int i = 0; i < kBlock; ++i) d[(j0 + j) * rows + i0 + i] = tile[j][i];
+      }
     }
+    const int64_t i1 = std::min(rows, i0 + kBlock);
+    for (int64_t j = j0; j < cols; ++j)
+      for (int64_t i = i0; i < i1; ++i) d[j * rows + i] = static_cast<B>(s[i * cols + j]);
   });
 }
 
@@ -112,11 +121,11 @@ void products(int threads, int64_t E, int64_t m, int64_t n, int64_t k, const T* 
   parallel_region(threads, [&] {
 #pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < E * parts; ++task) {
-      if (poll.stopped()) continue;
+      if (poll.poll()) continue;
       const int64_t e = task / parts;
       gemm_part<T>(static_cast<int>(task % parts), parts, false, false, m, n, k,
                    a + e * padded(m * k), k, b + e * padded(k * n), n, T(0),
-                   c + e * padded(m * n), n, backend);
+                   c + e * padded(m * n), n, backend, &poll);
     }
   });
 }

@@ -234,7 +234,7 @@ struct Steps {
     // Channels-first weights are [c][f][tap], channels-last [c][tap][f].
     const int64_t tap_step = g.channels_last ? Fg : 1, filter_step = g.channels_last ? 1 : p.taps;
     parallel_for(p.threads, Cg, [&](int64_t cl) {
-      if (poll.stopped()) return;
+      if (poll.poll()) return;  // the calling thread polls (throttled); others read
       const IO* wc = weight + (gi * Cg + cl) * Fg * p.taps;
       for (int64_t j = 0; j < k.phases; ++j)
         for (int64_t f = 0; f < Fg; ++f) {
@@ -260,7 +260,7 @@ struct Steps {
       const auto [b, e] = share(nt);
       TileCursor cur(k, t0 + b);
       for (int64_t t = b; t < e; ++t, cur.next()) {
-        if (poll.stopped()) break;
+        if ((t - b) % 16 == 0 ? poll.poll() : poll.stopped()) break;
         const X* at[E];
         bool valid[E];
         int j = 0;
@@ -304,7 +304,7 @@ struct Steps {
       const auto [b, e] = share(nt);
       TileCursor cur(k, t0 + b);
       for (int64_t t = b; t < e; ++t, cur.next()) {
-        if (poll.stopped()) break;
+        if ((t - b) % 16 == 0 ? poll.poll() : poll.stopped()) break;
         for (int64_t j = 0; j < k.phases; ++j) {
           const std::array<int64_t, 3>& r = phases[j];
           Y* at[W::kOutputs];
