@@ -65,7 +65,8 @@ Plan make_plan(const Geometry& g, size_t elem, int threads, int tile = 0) {
     p.tiles[d] = ceil_div(g.in[d], p.m[d]);
     p.tiles_per_sample *= p.tiles[d];
     for (int64_t r = 0; r < g.stride[d]; ++r)
-      if (ceil_div(g.pad[d] - r, g.stride[d]) <= floor_div(g.out[d] - 1 + g.pad[d] - r, g.stride[d]))
+      if (ceil_div(g.pad[d] - r, g.stride[d]) <=
+          floor_div(g.out[d] - 1 + g.pad[d] - r, g.stride[d]))
         p.phases[d].push_back(r);
     p.phase_count *= static_cast<int64_t>(p.phases[d].size());
   }
@@ -126,9 +127,6 @@ template <int Mask, int M, typename T, typename IO>
 struct Steps {
   using W = WinogradTile<Mask, M>;
   static constexpr int E = W::kElements;
-  using L = winograd::Lanes<T>;
-  using Vec = typename L::Vec;
-  static constexpr int kLanes = L::kLanes;
   const Geometry& g;
   const Plan& p;
   InterruptPoll& poll;
@@ -154,7 +152,8 @@ struct Steps {
       for (int64_t cl = 0; cl < Cg; ++cl) {
         const IO* wf = weight + (gi * Cg + cl) * Fg * p.taps + f * filter_step;
         double w[W::kTaps], t[E];
-        for (int i = 0; i < W::kTaps; ++i) w[i] = static_cast<double>(wf[taps[j][i] * tap_step]);
+        for (int i = 0; i < W::kTaps; ++i)
+          w[i] = static_cast<double>(wf[taps[j][i] * tap_step]);
         winograd_filter<Mask, M>(w, t);
         for (int e = 0; e < E; ++e) u[e * padded(K * Cg) + row * Cg + cl] = static_cast<T>(t[e]);
       }
@@ -174,33 +173,12 @@ struct Steps {
           const std::array<int64_t, 3> r = phase_of(p, j);
           const X* at[E];
           bool valid[E];
-          int i = 0;
-          for (int a0 = 0; a0 < W::alpha(0); ++a0)
-            for (int a1 = 0; a1 < W::alpha(1); ++a1)
-              for (int a2 = 0; a2 < W::alpha(2); ++a2, ++i) {
-                const std::array<int64_t, 3> a{a0, a1, a2};
-                int64_t off = x.n * st.n;
-                bool ok = true;
-                for (int d = 0; d < 3; ++d) {
-                  const int64_t o = (W::m(d) * x.t[d] + a[d]) * g.stride[d] + r[d] - g.pad[d];
-                  ok = ok && o >= 0 && o < g.out[d];
-                  off += o * st.sp[d];
-                }
-                valid[i] = ok;
-                at[i] = ok ? dyg + off : dyg;
-              }
-          T* vt = v + t * K + j * Fg;
-          for (int64_t f0 = 0; f0 < Fg; f0 += kLanes) {
-            const int nf = static_cast<int>(std::min<int64_t>(kLanes, Fg - f0));
-            Vec a[E];
-            for (int q = 0; q < E; ++q) {
-              if (valid[q]) L::load(a[q], at[q] + f0 * fs, fs, nf);
-              else a[q] = Vec{};
-            }
-            Vec bq[E];
-            winograd_input<Mask, M>(a, bq);
-            for (int q = 0; q < E; ++q) L::store(bq[q], vt + q * padded(nt * K) + f0, 1, nf);
-          }
+          winograd::patch_pointers<W::alpha(0), W::alpha(1), W::alpha(2)>(
+              dyg + x.n * st.n, st.sp, g.out,
+              [&](int d, int a) { return (W::m(d) * x.t[d] + a) * g.stride[d] + r[d] - g.pad[d]; },
+              at, valid);
+          winograd::transform_patch<Mask, M>(at, valid, Fg, fs, v + t * K + j * Fg,
+                                             padded(nt * K));
         }
       }
     });
@@ -217,30 +195,11 @@ struct Steps {
         const Tile x = split(p, t0 + t);
         Y* at[W::kOutputs];
         bool valid[W::kOutputs];
-        int i = 0;
-        for (int b0 = 0; b0 < W::m(0); ++b0)
-          for (int b1 = 0; b1 < W::m(1); ++b1)
-            for (int b2 = 0; b2 < W::m(2); ++b2, ++i) {
-              const std::array<int64_t, 3> bb{b0, b1, b2};
-              int64_t off = x.n * st.n;
-              bool ok = true;
-              for (int d = 0; d < 3; ++d) {
-                const int64_t pos = W::m(d) * x.t[d] + bb[d];
-                ok = ok && pos < g.in[d];
-                off += pos * st.sp[d];
-              }
-              valid[i] = ok;
-              at[i] = ok ? dxg + off : dxg;
-            }
-        const T* mt = m + t * Cg;
-        for (int64_t c0 = 0; c0 < Cg; c0 += kLanes) {
-          const int nc = static_cast<int>(std::min<int64_t>(kLanes, Cg - c0));
-          Vec a[E], y[W::kOutputs];
-          for (int q = 0; q < E; ++q) L::load(a[q], mt + q * padded(nt * Cg) + c0, 1, nc);
-          winograd_output<Mask, M>(a, y);
-          for (int q = 0; q < W::kOutputs; ++q)
-            if (valid[q]) L::store(y[q], at[q] + c0 * cs, cs, nc);
-        }
+        winograd::patch_pointers<W::m(0), W::m(1), W::m(2)>(
+            dxg + x.n * st.n, st.sp, g.in, [&](int d, int b) { return W::m(d) * x.t[d] + b; },
+            at, valid);
+        winograd::untransform_tile<Mask, M>(m + t * Cg, padded(nt * Cg), Cg,
+                                            static_cast<const T*>(nullptr), at, valid, cs);
       }
     });
   }
@@ -314,8 +273,8 @@ void winograd_data_grad(const Geometry& g, const IO* out_grad, const IO* weight,
   const GemmBackend backend = gemm_backend<T>();
   int64_t chunks = 0;
   winograd::with_tile(winograd::two_tap_mask(g), p.tile, [&](auto mask, auto tile) {
-    Steps<decltype(mask)::value, decltype(tile)::value, T, IO>{g, p, poll}.run(out_grad, weight, data_grad, u, v, m, dys,
-                                                        dxs, backend, chunks);
+    const Steps<decltype(mask)::value, decltype(tile)::value, T, IO> steps{g, p, poll};
+    steps.run(out_grad, weight, data_grad, u, v, m, dys, dxs, backend, chunks);
   });
 }
 

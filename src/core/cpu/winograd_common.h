@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/cpu/gemm.h"
+#include "core/cpu/winograd_transforms.h"
 #include "core/run_options.h"
 #include "core/shape.h"
 
@@ -111,6 +112,68 @@ struct Lanes {
     }
   }
 };
+
+// The addresses of an [N0][N1][N2] patch: element (i0, i1, i2) at base + sum over d of
+// pos(d, i_d) * sp[d], valid where every pos(d, i_d) lies in [0, ext[d]) (else base, a
+// safe address the transforms do not read).
+template <int N0, int N1, int N2, typename P, class Pos>
+void patch_pointers(P* base, const std::array<int64_t, 3>& sp, const std::array<int64_t, 3>& ext,
+                    Pos pos, P** at, bool* valid) {
+  int e = 0;
+  for (int i0 = 0; i0 < N0; ++i0)
+    for (int i1 = 0; i1 < N1; ++i1)
+      for (int i2 = 0; i2 < N2; ++i2, ++e) {
+        const int i[3] = {i0, i1, i2};
+        int64_t off = 0;
+        bool ok = true;
+        for (int d = 0; d < 3; ++d) {
+          const int64_t x = pos(d, i[d]);
+          ok = ok && x >= 0 && x < ext[d];
+          off += x * sp[d];
+        }
+        valid[e] = ok;
+        at[e] = ok ? base + off : base;
+      }
+}
+
+// One tile's input transform for `count` channels: patch element e of channel c at
+// at[e][c * step] (read as 0 where !valid[e]), transformed element e of channel c to
+// dst[e * e_step + c]; channels kLanes at a time.
+template <int Mask, int M, typename T, typename X>
+void transform_patch(const X* const* at, const bool* valid, int64_t count, int64_t step,
+                     T* dst, int64_t e_step) {
+  using L = Lanes<T>;
+  constexpr int E = WinogradTile<Mask, M>::kElements;
+  for (int64_t c0 = 0; c0 < count; c0 += L::kLanes) {
+    const int n = static_cast<int>(std::min<int64_t>(L::kLanes, count - c0));
+    typename L::Vec a[E], b[E];
+    for (int e = 0; e < E; ++e) {
+      if (valid[e]) L::load(a[e], at[e] + c0 * step, step, n);
+      else a[e] = typename L::Vec{};
+    }
+    winograd_input<Mask, M>(a, b);
+    for (int e = 0; e < E; ++e) L::store(b[e], dst + e * e_step + c0, 1, n);
+  }
+}
+
+// One tile's output transform for `count` channels: product element e of channel c at
+// src[e * e_step + c], output q of channel c (plus bias[c], if any) to at[q][c * step]
+// where valid[q].
+template <int Mask, int M, typename T, typename Y>
+void untransform_tile(const T* src, int64_t e_step, int64_t count, const T* bias,
+                      Y* const* at, const bool* valid, int64_t step) {
+  using L = Lanes<T>;
+  using W = WinogradTile<Mask, M>;
+  for (int64_t c0 = 0; c0 < count; c0 += L::kLanes) {
+    const int n = static_cast<int>(std::min<int64_t>(L::kLanes, count - c0));
+    typename L::Vec a[W::kElements], y[W::kOutputs], b{};
+    for (int e = 0; e < W::kElements; ++e) L::load(a[e], src + e * e_step + c0, 1, n);
+    winograd_output<Mask, M>(a, y);
+    if (bias) L::load(b, bias + c0, 1, n);
+    for (int q = 0; q < W::kOutputs; ++q)
+      if (valid[q]) L::store(y[q] + b, at[q] + c0 * step, step, n);
+  }
+}
 
 // C_e = A_e B_e for e < E, row-major (m x k times k x n), matrix e of each at
 // e * padded(its size); shared by the threads in (element, block) pairs.

@@ -204,9 +204,6 @@ template <int Mask, int M, typename T, typename IO>
 struct Steps {
   using W = WinogradTile<Mask, M>;
   static constexpr int E = W::kElements;
-  using L = winograd::Lanes<T>;
-  using Vec = typename L::Vec;
-  static constexpr int kLanes = L::kLanes;
   const Geometry& g;
   const Plan& p;
   InterruptPoll& poll;
@@ -255,7 +252,6 @@ struct Steps {
   void inputs(const Class& k, int64_t t0, int64_t nt, const X* xg, const Strides& st,
               T* v) const {
     const int64_t Cg = p.channels_per_group, xs = st.c;
-    const std::array<int64_t, 3> sp = st.sp;
     parallel_region(p.threads, [&] {
       const auto [b, e] = share(nt);
       TileCursor cur(k, t0 + b);
@@ -263,29 +259,11 @@ struct Steps {
         if ((t - b) % 16 == 0 ? poll.poll() : poll.stopped()) break;
         const X* at[E];
         bool valid[E];
-        int j = 0;
-        for (int a0 = 0; a0 < W::alpha(0); ++a0)
-          for (int a1 = 0; a1 < W::alpha(1); ++a1)
-            for (int a2 = 0; a2 < W::alpha(2); ++a2, ++j) {
-              const int64_t id = k.dim[0]->qlo + W::m(0) * cur.t[0] - (W::taps(0) - 1) + a0;
-              const int64_t ih = k.dim[1]->qlo + W::m(1) * cur.t[1] - (W::taps(1) - 1) + a1;
-              const int64_t iw = k.dim[2]->qlo + W::m(2) * cur.t[2] - (W::taps(2) - 1) + a2;
-              valid[j] = id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1] && iw >= 0 &&
-                         iw < g.in[2];
-              at[j] = valid[j] ? xg + cur.n * st.n + id * sp[0] + ih * sp[1] + iw * sp[2] : xg;
-            }
-        T* vt = v + t * Cg;
-        for (int64_t c0 = 0; c0 < Cg; c0 += kLanes) {
-          const int nc = static_cast<int>(std::min<int64_t>(kLanes, Cg - c0));
-          Vec a[E];
-          for (int i = 0; i < E; ++i) {
-            if (valid[i]) L::load(a[i], at[i] + c0 * xs, xs, nc);
-            else a[i] = Vec{};
-          }
-          Vec b[E];
-          winograd_input<Mask, M>(a, b);
-          for (int i = 0; i < E; ++i) L::store(b[i], vt + i * padded(nt * Cg) + c0, 1, nc);
-        }
+        winograd::patch_pointers<W::alpha(0), W::alpha(1), W::alpha(2)>(
+            xg + cur.n * st.n, st.sp, g.in,
+            [&](int d, int a) { return k.dim[d]->qlo + W::m(d) * cur.t[d] - (W::taps(d) - 1) + a; },
+            at, valid);
+        winograd::transform_patch<Mask, M>(at, valid, Cg, xs, v + t * Cg, padded(nt * Cg));
       }
     });
   }
@@ -297,7 +275,6 @@ struct Steps {
   void outputs(const Class& k, int64_t t0, int64_t nt, const T* m, const T* bg, Y* yg,
                const Strides& st) const {
     const int64_t Fg = p.filters_per_group, rows = k.phases * Fg, ys = st.c;
-    const std::array<int64_t, 3> sp = st.sp;
     std::vector<std::array<int64_t, 3>> phases(k.phases);
     for (int64_t j = 0; j < k.phases; ++j) phases[j] = phase_of(k, j);
     parallel_region(p.threads, [&] {
@@ -309,28 +286,14 @@ struct Steps {
           const std::array<int64_t, 3>& r = phases[j];
           Y* at[W::kOutputs];
           bool valid[W::kOutputs];
-          int i = 0;
-          for (int b0 = 0; b0 < W::m(0); ++b0)
-            for (int b1 = 0; b1 < W::m(1); ++b1)
-              for (int b2 = 0; b2 < W::m(2); ++b2, ++i) {
-                const int64_t od = (k.dim[0]->qlo + W::m(0) * cur.t[0] + b0) * g.stride[0] + r[0] - g.pad[0];
-                const int64_t oh = (k.dim[1]->qlo + W::m(1) * cur.t[1] + b1) * g.stride[1] + r[1] - g.pad[1];
-                const int64_t ow = (k.dim[2]->qlo + W::m(2) * cur.t[2] + b2) * g.stride[2] + r[2] - g.pad[2];
-                valid[i] = od >= 0 && od < g.out[0] && oh >= 0 && oh < g.out[1] && ow >= 0 &&
-                           ow < g.out[2];
-                at[i] = valid[i] ? yg + cur.n * st.n + od * sp[0] + oh * sp[1] + ow * sp[2] : yg;
-              }
-          const T* mt = m + t * rows + j * Fg;
-          for (int64_t f0 = 0; f0 < Fg; f0 += kLanes) {
-            const int nf = static_cast<int>(std::min<int64_t>(kLanes, Fg - f0));
-            Vec a[E], y[W::kOutputs];
-            for (int q = 0; q < E; ++q) L::load(a[q], mt + q * padded(nt * rows) + f0, 1, nf);
-            winograd_output<Mask, M>(a, y);
-            Vec bv{};
-            if (bg) L::load(bv, bg + f0, 1, nf);
-            for (int q = 0; q < W::kOutputs; ++q)
-              if (valid[q]) L::store(y[q] + bv, at[q] + f0 * ys, ys, nf);
-          }
+          winograd::patch_pointers<W::m(0), W::m(1), W::m(2)>(
+              yg + cur.n * st.n, st.sp, g.out,
+              [&](int d, int b) {
+                return (k.dim[d]->qlo + W::m(d) * cur.t[d] + b) * g.stride[d] + r[d] - g.pad[d];
+              },
+              at, valid);
+          winograd::untransform_tile<Mask, M>(m + t * rows + j * Fg, padded(nt * rows), Fg, bg,
+                                              at, valid, ys);
         }
       }
     });
@@ -450,8 +413,8 @@ void winograd_forward(const Geometry& g, const IO* data, const IO* weight, const
   const GemmBackend backend = gemm_backend<T>();
   int64_t chunks = 0;
   winograd::with_tile(winograd::two_tap_mask(g), p.tile, [&](auto mask, auto tile) {
-    Steps<decltype(mask)::value, decltype(tile)::value, T, IO>{g, p, poll}.run(data, weight, bias_row, out, u, v, m, xs,
-                                                        ys, backend, chunks);
+    const Steps<decltype(mask)::value, decltype(tile)::value, T, IO> steps{g, p, poll};
+    steps.run(data, weight, bias_row, out, u, v, m, xs, ys, backend, chunks);
   });
   if (stats) stats->chunks = chunks;
   poll.finish();
