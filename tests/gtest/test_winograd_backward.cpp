@@ -134,4 +134,18 @@ TEST(WinogradDataGrad, UnsuitedShapesDirectAndTheAutomaticRule) {
   EXPECT_FALSE(cpu::winograd_data_grad_preferred(geometry(64, 256, 128, {8, 8}), 8));
   EXPECT_FALSE(cpu::winograd_data_grad_preferred(geometry(4, 256, 128, {8, 8}), 4));
   EXPECT_FALSE(cpu::winograd_data_grad_preferred(geometry(64, 64, 3, {32, 32}), 4));
+  // The automatic choice takes it for calls that want dX without dW (the GEMM path's
+  // im2col serves both at once).
+  const Geometry big = geometry(64, 256, 128, {8, 8});
+  std::vector<float> dy(element_count(big.out_shape), 1), x(element_count(big.data_shape), 1),
+      w(element_count(big.weight_shape), 1), dx(x.size()), dw(w.size());
+  auto ran = [&](bool want_dw) {
+    RunStats stats;
+    deconvolution_backward<float>(Context{}, big, dy.data(), x.data(), w.data(), dx.data(),
+                                  want_dw ? dw.data() : nullptr, nullptr,
+                                  winograd_options(2, Algorithm::Auto), &stats);
+    return stats.winograd_data_grad;
+  };
+  EXPECT_TRUE(ran(false));
+  EXPECT_FALSE(ran(true));
 }
