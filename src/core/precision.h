@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <type_traits>
+#include <vector>
 
 #include "core/huge_pages.h"
 #include "core/run_options.h"
@@ -37,6 +39,19 @@ inline std::unique_ptr<float[]> narrow(const double* src, int64_t n, const RunOp
 inline std::unique_ptr<float[]> narrowed(const double* src, const Shape& shape,
                                          const RunOptions& opts) {
   return src ? narrow(src, element_count(shape), opts) : nullptr;
+}
+
+// n values of IO read as T: the array itself when IO is T, else a copy kept in `copy`
+// (null stays null: an absent bias). For small arrays, such as a bias row.
+template <typename T, typename IO>
+const T* as_type(const IO* src, int64_t n, std::vector<T>& copy) {
+  if constexpr (std::is_same<T, IO>::value) {
+    return src;
+  } else {
+    if (!src) return nullptr;
+    copy.assign(src, src + n);
+    return copy.data();
+  }
 }
 
 // The first n floats stored in buf become n doubles, in place. Doubles [lo, hi) with

@@ -159,6 +159,33 @@ inline Inputs random_inputs(const Ref& r, uint64_t seed) {
   return in;
 }
 
+// Runs the backward of r's case in type T with `opts` for the gradients in `mask` (bits:
+// 1 data, 2 weight, 4 bias) and compares each with the reference; the run's stats go
+// to `stats` when given (callers preset the flags the run must set).
+template <typename T>
+void check_backward_case(const Geometry& g, const Ref& r, const Inputs& raw,
+                         const RunOptions& opts, int mask = 7, RunStats* stats = nullptr) {
+  const auto x = exact<T>(raw.x), w = exact<T>(raw.w), dy = exact<T>(raw.dy);
+  const auto xt = as<T>(x), wt = as<T>(w), dyt = as<T>(dy);
+  std::vector<double> dx, dw, db;
+  r.backward(dy, x, w, dx, dw, db);
+  auto gx = poisoned<T>(r.data_size()), gw = poisoned<T>(r.weight_size()),
+       gb = poisoned<T>(r.F);
+  deconv::deconvolution_backward<T>(Context{}, g, dyt.data(), xt.data(), wt.data(),
+                                    mask & 1 ? gx.data() : nullptr,
+                                    mask & 2 ? gw.data() : nullptr,
+                                    mask & 4 ? gb.data() : nullptr, opts, stats);
+  if (mask & 1) {
+    EXPECT_TRUE(close("data_grad", gx, dx));
+  }
+  if (mask & 2) {
+    EXPECT_TRUE(close("weight_grad", gw, dw));
+  }
+  if (mask & 4) {
+    EXPECT_TRUE(close("bias_grad", gb, db));
+  }
+}
+
 // Runs forward and backward of case `c` in type T with `threads` threads and compares all
 // four results with the reference; the runs' stats go to `fwd` and `bwd` when given.
 template <typename T>
@@ -167,30 +194,17 @@ void check_case(const Case& c, const Geometry& g, const Ref& r, const Inputs& ra
                 deconv::CpuPath path = deconv::CpuPath::Auto) {
   SCOPED_TRACE(std::string(std::is_same<T, double>::value ? "double" : "float") +
                ", threads " + std::to_string(threads));
-  const auto x = exact<T>(raw.x), w = exact<T>(raw.w), b = exact<T>(raw.b),
-             dy = exact<T>(raw.dy);
-  const auto xt = as<T>(x), wt = as<T>(w), bt = as<T>(b), dyt = as<T>(dy);
-  const Context cpu;
+  const auto x = exact<T>(raw.x), w = exact<T>(raw.w), b = exact<T>(raw.b);
+  const auto xt = as<T>(x), wt = as<T>(w), bt = as<T>(b);
   RunOptions opts;
   opts.threads = threads;
   opts.cpu_path = path;
 
   auto y = poisoned<T>(r.out_size());
-  deconv::deconvolution_forward<T>(cpu, g, xt.data(), wt.data(),
+  deconv::deconvolution_forward<T>(Context{}, g, xt.data(), wt.data(),
                                    c.bias ? bt.data() : nullptr, y.data(), opts, fwd);
   EXPECT_TRUE(close("out", y, r.forward(x, w, c.bias ? &b : nullptr)));
-
-  std::vector<double> dx, dw, db;
-  r.backward(dy, x, w, dx, dw, db);
-  auto gx = poisoned<T>(r.data_size()), gw = poisoned<T>(r.weight_size()),
-       gb = poisoned<T>(r.F);
-  deconv::deconvolution_backward<T>(cpu, g, dyt.data(), xt.data(), wt.data(), gx.data(),
-                                    gw.data(), c.bias ? gb.data() : nullptr, opts, bwd);
-  EXPECT_TRUE(close("data_grad", gx, dx));
-  EXPECT_TRUE(close("weight_grad", gw, dw));
-  if (c.bias) {
-    EXPECT_TRUE(close("bias_grad", gb, db));
-  }
+  check_backward_case<T>(g, r, raw, opts, c.bias ? 7 : 3, bwd);
 }
 
 }  // namespace deconv_test

@@ -33,28 +33,14 @@ void check_backward(const Case& c, CpuPath path, int threads, bool want_direct,
   const Geometry g = infer_geometry(c.params(), c.data_shape());
   const Ref r(c);
   ASSERT_EQ(g.out_shape, r.out_shape);
-  const Inputs raw = random_inputs(r, 55 + threads);
-  const auto x = exact<T>(raw.x), w = exact<T>(raw.w), dy = exact<T>(raw.dy);
-  const auto xt = as<T>(x), wt = as<T>(w), dyt = as<T>(dy);
-  std::vector<double> dx, dw, db;
-  r.backward(dy, x, w, dx, dw, db);
-  auto gx = poisoned<T>(r.data_size()), gw = poisoned<T>(r.weight_size()),
-       gb = poisoned<T>(r.F);
   RunStats stats;
   stats.phase_data_grad = !want_direct;  // the run must set them
   stats.phase_weight_grad = !want_direct;
-  deconvolution_backward<T>(Context{}, g, dyt.data(), xt.data(), wt.data(), gx.data(),
-                            weights ? gw.data() : nullptr,
-                            weights && c.bias ? gb.data() : nullptr, path_options(path, threads),
-                            &stats);
+  const int mask = weights ? (c.bias ? 7 : 3) : 1;
+  check_backward_case<T>(g, r, random_inputs(r, 55 + threads), path_options(path, threads),
+                         mask, &stats);
   EXPECT_EQ(stats.phase_data_grad, want_direct);
   EXPECT_EQ(stats.phase_weight_grad, want_direct && weights);
-  EXPECT_TRUE(close("data_grad", gx, dx));
-  if (!weights) return;
-  EXPECT_TRUE(close("weight_grad", gw, dw));
-  if (c.bias) {
-    EXPECT_TRUE(close("bias_grad", gb, db));
-  }
 }
 
 void check_all(const Case& c) {

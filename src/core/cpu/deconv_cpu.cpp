@@ -715,35 +715,37 @@ Algorithm algorithm(const RunOptions& opts) {
   const char* env = std::getenv("DECONV_ALGORITHM");
   if (!env) return Algorithm::Auto;
   const std::string v(env);
-  return v == "direct" ? Algorithm::Direct : v == "winograd" ? Algorithm::Winograd : Algorithm::Auto;
+  if (v == "direct") return Algorithm::Direct;
+  return v == "winograd" ? Algorithm::Winograd : Algorithm::Auto;
 }
 
-// Whether the forward runs Winograd: where forced and the shape allows it, or where the
-// automatic choice prefers it unless a CPU path was asked for.
-bool takes_winograd(const Geometry& g, const RunOptions& opts, size_t elem) {
+// Whether a Winograd step runs: where forced and the shape fits, or where the automatic
+// choice prefers it unless a CPU path was asked for. `fits` and `preferred` are the
+// forward's or the data gradient's (winograd.h).
+using WinogradFits = bool (*)(const Geometry&, size_t, int);
+using WinogradPreferred = bool (*)(const Geometry&, size_t);
+bool takes_winograd(const Geometry& g, const RunOptions& opts, size_t elem, WinogradFits fits,
+                    WinogradPreferred preferred) {
   switch (algorithm(opts)) {
-    case Algorithm::Winograd:
-      return winograd_forward_fits(g, elem, winograd::requested_tile(opts));
+    case Algorithm::Winograd: return fits(g, elem, winograd::requested_tile(opts));
     case Algorithm::Direct: return false;
-    default: return cpu_path(opts) == CpuPath::Auto && winograd_forward_preferred(g, elem);
+    default: return cpu_path(opts) == CpuPath::Auto && preferred(g, elem);
   }
 }
 
-// The same for the data gradient (the weight and bias gradients then run as before).
-// Automatic only when the weight gradient is not wanted: the GEMM path's im2col of dY
-// serves dX and dW at once, and Winograd's dX beside an im2col kept for dW lost (full
-// make bench at 1bbe50f, Zen 4, float32 DCGAN 512 -> 256 backward on 1 thread: 148 ms
-// against 101 at f4fdfba).
+bool takes_winograd_forward(const Geometry& g, const RunOptions& opts, size_t elem) {
+  return takes_winograd(g, opts, elem, winograd_forward_fits, winograd_forward_preferred);
+}
+
+// The data gradient's (the weight and bias gradients then run as before). Automatic only
+// when the weight gradient is not wanted: the GEMM path's im2col of dY serves dX and dW
+// at once, and Winograd's dX beside an im2col kept for dW lost (full make bench at
+// 1bbe50f, Zen 4, float32 DCGAN 512 -> 256 backward on 1 thread: 148 ms against 101 at
+// f4fdfba).
 bool takes_winograd_data_grad(const Geometry& g, const RunOptions& opts, size_t elem,
                               bool weight_grad) {
-  switch (algorithm(opts)) {
-    case Algorithm::Winograd:
-      return winograd_data_grad_fits(g, elem, winograd::requested_tile(opts));
-    case Algorithm::Direct: return false;
-    default:
-      return !weight_grad && cpu_path(opts) == CpuPath::Auto &&
-             winograd_data_grad_preferred(g, elem);
-  }
+  if (weight_grad && algorithm(opts) != Algorithm::Winograd) return false;
+  return takes_winograd(g, opts, elem, winograd_data_grad_fits, winograd_data_grad_preferred);
 }
 
 // The one rule for which forward runs: the caller's or the environment's choice, else
@@ -798,7 +800,7 @@ void gemm_path_forward(const Geometry& g, const Plan& p, const In* data, const T
 void forward_float_on_double(const Geometry& g, const double* data, const double* weight,
                              const double* bias, double* out, const RunOptions& opts,
                              RunStats* stats) {
-  if (takes_winograd(g, opts, sizeof(float))) {
+  if (takes_winograd_forward(g, opts, sizeof(float))) {
     winograd_forward<float, double>(g, data, weight, bias, out, opts, stats);
     return;
   }
@@ -820,7 +822,7 @@ void forward_float_on_double(const Geometry& g, const double* data, const double
 template <typename T>
 void forward(const Geometry& g, const T* data, const T* weight, const T* bias, T* out,
              const RunOptions& opts, RunStats* stats) {
-  if (takes_winograd(g, opts, sizeof(T))) {
+  if (takes_winograd_forward(g, opts, sizeof(T))) {
     winograd_forward<T>(g, data, weight, bias, out, opts, stats);
     return;
   }

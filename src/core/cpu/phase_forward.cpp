@@ -9,12 +9,12 @@
 #include "core/cpu/phase_forward.h"
 
 #include <algorithm>
-#include <type_traits>
 #include <vector>
 
 #include "core/cpu/phase_kernel.h"
 #include "core/cpu/scratch.h"
 #include "core/cpu/taps.h"
+#include "core/precision.h"
 
 namespace deconv {
 namespace cpu {
@@ -189,14 +189,8 @@ void phase_forward(const Geometry& g, const IO* data, const IO* weight, const IO
   }
   InterruptPoll poll(opts);
   reorder_weights(p, weight, wr);
-  std::vector<T> bias_t;  // the bias as T (a copy only when IO is not T)
-  const T* bias_row = nullptr;
-  if constexpr (std::is_same<T, IO>::value) {
-    bias_row = bias;
-  } else if (bias) {
-    bias_t.assign(bias, bias + p.filters);
-    bias_row = bias_t.data();
-  }
+  std::vector<T> bias_t;
+  const T* bias_row = as_type<T>(bias, p.filters, bias_t);
   const PhaseRowKernel<T, IO> kernel = phase_row_kernel<T, IO>();
   const int64_t rows_in = p.in_depth * p.in_height, rows_out = p.out_depth * p.out_height;
   const int64_t So = rows_out * p.out_width;

@@ -36,7 +36,7 @@ int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
 struct Plan : LayerSizes {
   int tile = 2;                                   // M: outputs per tile, two-tap dimensions
-  std::array<int64_t, 3> dim_taps{}, m{}, tiles{};  // per dimension
+  std::array<int64_t, 3> m{}, tiles{};            // per dimension
   std::array<std::vector<int64_t>, 3> phases;   // each dimension's phases with outputs
   int64_t phase_count = 1;                      // P: their product
   int64_t elements = 1;                         // E
@@ -59,9 +59,9 @@ Plan make_plan(const Geometry& g, size_t elem, int threads, int tile = 0) {
   if (tile != 4) tile = 2;
   p.tile = tile;
   for (int d = 0; d < 3; ++d) {
-    p.dim_taps[d] = g.kernel[d] == 1 ? 1 : 2;
-    p.m[d] = p.dim_taps[d] == 2 ? tile : 1;
-    p.elements *= p.m[d] + p.dim_taps[d] - 1;
+    const int64_t taps = g.kernel[d] == 1 ? 1 : 2;
+    p.m[d] = taps == 2 ? tile : 1;
+    p.elements *= p.m[d] + taps - 1;
     p.tiles[d] = ceil_div(g.in[d], p.m[d]);
     p.tiles_per_sample *= p.tiles[d];
     for (int64_t r = 0; r < g.stride[d]; ++r)
@@ -81,12 +81,11 @@ Plan make_plan(const Geometry& g, size_t elem, int threads, int tile = 0) {
     p.dxs = winograd::strides(true, Cg, g.in);
   }
   const int64_t per_tile = E * (p.inner + Cg) + 64;  // + the padding, amortized
-  const int64_t budget = workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) -
-                         p.u_elems - p.dys_elems - p.dxs_elems;
-  const int64_t target = winograd::kTargetChunkBytes / static_cast<int64_t>(elem) / per_tile;
-  p.within = budget >= per_tile;
-  p.chunk_tiles = std::max<int64_t>(
-      1, std::min({p.tiles_per_sample * p.batch, std::max<int64_t>(1, target), budget / per_tile}));
+  const winograd::ChunkTiles ct =
+      winograd::chunk_tiles(g.workspace_mb, elem, p.u_elems + p.dys_elems + p.dxs_elems,
+                            per_tile, p.tiles_per_sample * p.batch);
+  p.chunk_tiles = ct.tiles;
+  p.within = ct.within;
   p.v_elems = E * padded(p.chunk_tiles * p.inner);
   p.m_elems = E * padded(p.chunk_tiles * Cg);
   p.threads = threads;

@@ -14,6 +14,7 @@
 
 #include "core/cpu/gemm.h"
 #include "core/cpu/winograd_transforms.h"
+#include "core/params.h"
 #include "core/run_options.h"
 #include "core/shape.h"
 
@@ -39,6 +40,22 @@ inline Strides strides(bool channels_last, int64_t channels, const std::array<in
 // transforms' writes stay in the caches (Zen 4, one thread, float: DCGAN 512 -> 256 and
 // 256 -> 128 forwards took 47.9 / 42.6 ms at 1 MB, 42.0 / 41.8 at 4, 41.2 / 45.3 at 16).
 constexpr int64_t kTargetChunkBytes = int64_t(4) << 20;
+
+// Tiles per chunk, each `per_tile` elements of temporaries: near kTargetChunkBytes,
+// within what the workspace leaves after `fixed` elements, at most `most`, at least 1;
+// `within` says whether even one tile fits.
+struct ChunkTiles {
+  int64_t tiles;
+  bool within;
+};
+
+inline ChunkTiles chunk_tiles(int64_t workspace_mb, size_t elem, int64_t fixed,
+                              int64_t per_tile, int64_t most) {
+  const int64_t budget = workspace_bytes(workspace_mb) / static_cast<int64_t>(elem) - fixed;
+  const int64_t target =
+      std::max<int64_t>(1, kTargetChunkBytes / static_cast<int64_t>(elem) / per_tile);
+  return {std::max<int64_t>(1, std::min({most, target, budget / per_tile})), budget >= per_tile};
+}
 
 // The distance between the E matrices of U, V and M: n rounded up to 16 values, plus 16,
 // so that the E streams a transform writes never sit a power of two apart (a filter

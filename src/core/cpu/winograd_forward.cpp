@@ -25,12 +25,12 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <vector>
 
 #include "core/cpu/gemm.h"
 #include "core/cpu/scratch.h"
 #include "core/cpu/taps.h"
+#include "core/precision.h"
 #include "core/cpu/winograd_common.h"
 #include "core/cpu/winograd_transforms.h"
 
@@ -55,22 +55,18 @@ struct DimClass {
 // inputs per tile alpha = m + taps - 1.
 struct Dim {
   int64_t taps = 1, m = 1, alpha = 1;
-  int64_t in = 1, out = 1, stride = 1, pad = 0;
   std::vector<DimClass> classes;
 };
 
 Dim make_dim(const Geometry& g, int d, int M) {
   Dim x;
-  x.in = g.in[d];
-  x.out = g.out[d];
-  x.stride = g.stride[d];
-  x.pad = g.pad[d];
+  const int64_t out = g.out[d], stride = g.stride[d], pad = g.pad[d];
   x.taps = g.kernel[d] == 1 ? 1 : 2;
   x.m = x.taps == 2 ? M : 1;
   x.alpha = x.m + x.taps - 1;
-  for (int64_t r = 0; r < x.stride; ++r) {
-    const int64_t qlo = ceil_div(x.pad - r, x.stride);
-    const int64_t qhi = floor_div(x.out - 1 + x.pad - r, x.stride);
+  for (int64_t r = 0; r < stride; ++r) {
+    const int64_t qlo = ceil_div(pad - r, stride);
+    const int64_t qhi = floor_div(out - 1 + pad - r, stride);
     if (qhi < qlo) continue;  // no output in this phase
     auto c = std::find_if(x.classes.begin(), x.classes.end(),
                           [&](const DimClass& k) { return k.qlo == qlo; });
@@ -151,12 +147,10 @@ Plan make_plan(const Geometry& g, size_t elem, int threads, int tile = 0) {
     p.xs = winograd::strides(true, Cg, g.in);
     p.ys = winograd::strides(true, p.filters_per_group, g.out);
   }
-  const int64_t budget = workspace_bytes(g.workspace_mb) / static_cast<int64_t>(elem) -
-                         p.u_elems - p.xs_elems - p.ys_elems;
-  const int64_t target =
-      std::max<int64_t>(1, winograd::kTargetChunkBytes / static_cast<int64_t>(elem) / per_tile);
-  p.within = budget >= per_tile;
-  p.chunk_tiles = std::max<int64_t>(1, std::min({most_tiles, target, budget / per_tile}));
+  const winograd::ChunkTiles ct = winograd::chunk_tiles(
+      g.workspace_mb, elem, p.u_elems + p.xs_elems + p.ys_elems, per_tile, most_tiles);
+  p.chunk_tiles = ct.tiles;
+  p.within = ct.within;
   p.v_elems = E * padded(Cg * p.chunk_tiles);
   p.m_elems = E * padded(rows * p.chunk_tiles);
   p.threads = threads;
@@ -401,14 +395,8 @@ void winograd_forward(const Geometry& g, const IO* data, const IO* weight, const
   T* m = v + p.v_elems;
   T* xs = p.staged ? m + p.m_elems : nullptr;
   T* ys = p.staged ? xs + p.xs_elems : nullptr;
-  std::vector<T> bias_t;  // the bias as T (a copy only when IO is not T)
-  const T* bias_row = nullptr;
-  if constexpr (std::is_same<T, IO>::value) {
-    bias_row = bias;
-  } else if (bias) {
-    bias_t.assign(bias, bias + p.filters);
-    bias_row = bias_t.data();
-  }
+  std::vector<T> bias_t;
+  const T* bias_row = as_type<T>(bias, p.filters, bias_t);
   const SerialBlas serial_blas(threads > 1 || g.multiply_adds() >= kThreadMinWork);
   const GemmBackend backend = gemm_backend<T>();
   int64_t chunks = 0;
