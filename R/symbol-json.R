@@ -172,7 +172,7 @@ is_regular_file <- function(path) {
     status <- suppressWarnings(system2("test", c("-f", shQuote(path)), stdout = FALSE, stderr = FALSE))
     if (status %in% c(0L, 1L)) return(status == 0L)
   }
-  isTRUE(file_test("-f", path))
+  isTRUE(utils::file_test("-f", path))
 }
 
 # A path to read: an existing regular file (checked before opening it, so a FIFO cannot
