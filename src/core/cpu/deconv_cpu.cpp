@@ -719,14 +719,14 @@ Algorithm algorithm(const RunOptions& opts) {
   return v == "winograd" ? Algorithm::Winograd : Algorithm::Auto;
 }
 
-// Whether a Winograd step runs: where forced and the shape fits, or where the automatic
-// choice prefers it unless a CPU path was asked for. `fits` and `preferred` are the
-// forward's or the data gradient's (winograd.h).
+// Whether a Winograd step runs under algorithm `a`: where forced and the shape fits, or
+// where the automatic choice prefers it unless a CPU path was asked for. `fits` and
+// `preferred` are the forward's or the data gradient's (winograd.h).
 using WinogradFits = bool (*)(const Geometry&, size_t, int);
 using WinogradPreferred = bool (*)(const Geometry&, size_t);
-bool takes_winograd(const Geometry& g, const RunOptions& opts, size_t elem, WinogradFits fits,
-                    WinogradPreferred preferred) {
-  switch (algorithm(opts)) {
+bool takes_winograd(Algorithm a, const Geometry& g, const RunOptions& opts, size_t elem,
+                    WinogradFits fits, WinogradPreferred preferred) {
+  switch (a) {
     case Algorithm::Winograd: return fits(g, elem, winograd::requested_tile(opts));
     case Algorithm::Direct: return false;
     default: return cpu_path(opts) == CpuPath::Auto && preferred(g, elem);
@@ -734,7 +734,8 @@ bool takes_winograd(const Geometry& g, const RunOptions& opts, size_t elem, Wino
 }
 
 bool takes_winograd_forward(const Geometry& g, const RunOptions& opts, size_t elem) {
-  return takes_winograd(g, opts, elem, winograd_forward_fits, winograd_forward_preferred);
+  return takes_winograd(algorithm(opts), g, opts, elem, winograd_forward_fits,
+                        winograd_forward_preferred);
 }
 
 // The data gradient's (the weight and bias gradients then run as before). Automatic only
@@ -744,8 +745,9 @@ bool takes_winograd_forward(const Geometry& g, const RunOptions& opts, size_t el
 // f4fdfba).
 bool takes_winograd_data_grad(const Geometry& g, const RunOptions& opts, size_t elem,
                               bool weight_grad) {
-  if (weight_grad && algorithm(opts) != Algorithm::Winograd) return false;
-  return takes_winograd(g, opts, elem, winograd_data_grad_fits, winograd_data_grad_preferred);
+  const Algorithm a = algorithm(opts);
+  if (weight_grad && a != Algorithm::Winograd) return false;
+  return takes_winograd(a, g, opts, elem, winograd_data_grad_fits, winograd_data_grad_preferred);
 }
 
 // The one rule for which forward runs: the caller's or the environment's choice, else

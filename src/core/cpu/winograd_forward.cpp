@@ -30,9 +30,9 @@
 #include "core/cpu/gemm.h"
 #include "core/cpu/scratch.h"
 #include "core/cpu/taps.h"
-#include "core/precision.h"
 #include "core/cpu/winograd_common.h"
 #include "core/cpu/winograd_transforms.h"
+#include "core/precision.h"
 
 namespace deconv {
 namespace cpu {
