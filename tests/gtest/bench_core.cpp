@@ -6,14 +6,15 @@
 //
 //   bench_core --layers=inst/bench/layers.csv [--select=dcgan1,fcn] [--dtypes=float32,float64]
 //              [--gpu-reps=20] [--no-gpu] [--cpu-threads=1,4,8,16] [--cpu-reps=3]
-//              [--cpu-budget=2] [--gradients=all|data|weight] [--md=FILE] [--csv=FILE]
+//              [--cpu-budget=2] [--gradients=all|data|weight|none] [--md=FILE] [--csv=FILE]
 //
 // --cpu-threads= (empty) skips the CPU; --cpu-budget caps the seconds of timed passes per
 // layer, dtype, thread count and direction (at least one pass is timed). Prints markdown
 // tables; --md writes them to FILE, --csv one row per timing. A timing that throws shows
 // as "error" in its cell and the rest goes on. --gradients=data or weight times the CPU
 // backward with only that gradient (to compare the paths of one; GF/s still count all
-// three). Exit status 0 unless the arguments or the
+// three); --gradients=none skips the backward (a forward alone, for profiles). Exit
+// status 0 unless the arguments or the
 // layer file are bad.
 #include <algorithm>
 #include <chrono>
@@ -235,7 +236,8 @@ Options parse(int argc, char** argv) {
   }
   for (const std::string& d : o.dtypes)
     if (d != "float32" && d != "float64") throw std::runtime_error("unknown dtype '" + d + "'");
-  if (o.gradients != "all" && o.gradients != "data" && o.gradients != "weight")
+  if (o.gradients != "all" && o.gradients != "data" && o.gradients != "weight" &&
+      o.gradients != "none")
     throw std::runtime_error("unknown --gradients '" + o.gradients + "'");
   return o;
 }
@@ -360,6 +362,7 @@ int main(int argc, char** argv) {
           double ms[2];
           for (int bwd = 0; bwd < 2; ++bwd) {
             ms[bwd] = -1;
+            if (bwd && o.gradients == "none") continue;
             try {
               const Geometry g = geometry(L, CudnnTune::None, false);
               ms[bwd] = dtype == "float32"
@@ -369,13 +372,17 @@ int main(int argc, char** argv) {
               note_error(L.name + " " + dtype + " cpu " + std::to_string(t), e);
             }
             if (t == o.cpu_threads.front()) base[bwd] = ms[bwd];
-            if (csv.is_open())
+            if (csv.is_open() && !(bwd && o.gradients == "none"))
               csv << "cpu," << L.name << "," << dtype << ",cpu," << t << ","
                   << (bwd ? "backward" : "forward") << "," << ms[bwd] << ","
                   << (ms[bwd] > 0 ? layer_flops(L) * (bwd ? 2 : 1) / ms[bwd] / 1e6 : -1) << "\n";
           }
           md << "| " << L.name << " | " << dtype << " | " << t;
           for (int bwd = 0; bwd < 2; ++bwd) {
+            if (bwd && o.gradients == "none") {
+              md << " | - | - | -";
+              continue;
+            }
             md << " | " << fmt(ms[bwd]) << " | "
                << (ms[bwd] > 0 ? fmt(layer_flops(L) * (bwd ? 2 : 1) / ms[bwd] / 1e6) : "-")
                << " | " << ratio(base[bwd], ms[bwd]);

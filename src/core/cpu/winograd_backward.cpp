@@ -145,17 +145,15 @@ struct Steps {
                              g.kernel[2] + r[2] + a2 * g.stride[2];
     }
     const int64_t tap_step = g.channels_last ? Fg : 1, filter_step = g.channels_last ? 1 : p.taps;
+    for (auto& t : taps)
+      for (int64_t& i : t) i *= tap_step;
     parallel_for(p.threads, K, [&](int64_t row) {
       if (poll.poll()) return;  // the calling thread polls (throttled); others read
       const int64_t j = row / Fg, f = row % Fg;
-      for (int64_t cl = 0; cl < Cg; ++cl) {
-        const IO* wf = weight + (gi * Cg + cl) * Fg * p.taps + f * filter_step;
-        double w[W::kTaps], t[E];
-        for (int i = 0; i < W::kTaps; ++i)
-          w[i] = static_cast<double>(wf[taps[j][i] * tap_step]);
-        winograd_filter<Mask, M>(w, t);
-        for (int e = 0; e < E; ++e) u[e * padded(K * Cg) + row * Cg + cl] = static_cast<T>(t[e]);
-      }
+      // the channels of (phase j, filter f), in vectors
+      winograd::transform_filters<Mask, M>(weight + gi * Cg * Fg * p.taps + f * filter_step,
+                                           Fg * p.taps, taps[j].data(), Cg, u + row * Cg,
+                                           padded(K * Cg));
     });
   }
 

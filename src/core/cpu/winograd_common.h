@@ -192,6 +192,24 @@ void untransform_tile(const T* src, int64_t e_step, int64_t count, const T* bias
   }
 }
 
+// The filter transform G g G^T of `count` items (the filters or channels of one phase):
+// tap i of item l at w[l * item_step + tap[i]], transformed element e of item l to
+// dst[e * e_step + l]. In double, kLanes items at a time, rounded once to T (the same
+// values as one item at a time, 8x fewer stores).
+template <int Mask, int M, typename T, typename IO>
+void transform_filters(const IO* w, int64_t item_step, const int64_t* tap, int64_t count,
+                       T* dst, int64_t e_step) {
+  using L = Lanes<double>;
+  using W = WinogradTile<Mask, M>;
+  for (int64_t l0 = 0; l0 < count; l0 += L::kLanes) {
+    const int n = static_cast<int>(std::min<int64_t>(L::kLanes, count - l0));
+    typename L::Vec a[W::kTaps], b[W::kElements];
+    for (int i = 0; i < W::kTaps; ++i) L::load(a[i], w + l0 * item_step + tap[i], item_step, n);
+    winograd_filter<Mask, M>(a, b);
+    for (int e = 0; e < W::kElements; ++e) L::store(b[e], dst + e * e_step + l0, 1, n);
+  }
+}
+
 // C_e = A_e B_e for e < E, row-major (m x k times k x n), matrix e of each at
 // e * padded(its size); shared by the threads in (element, block) pairs.
 template <typename T>
