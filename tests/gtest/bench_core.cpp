@@ -358,11 +358,10 @@ int main(int argc, char** argv) {
     for (const std::string& dtype : o.dtypes) {
       for (const Layer& L : layers) {
         double base[2] = {-1, -1};
+        const int directions = o.gradients == "none" ? 1 : 2;  // forward, then backward
         for (int t : o.cpu_threads) {
-          double ms[2];
-          for (int bwd = 0; bwd < 2; ++bwd) {
-            ms[bwd] = -1;
-            if (bwd && o.gradients == "none") continue;
+          double ms[2] = {-1, -1};
+          for (int bwd = 0; bwd < directions; ++bwd) {
             try {
               const Geometry g = geometry(L, CudnnTune::None, false);
               ms[bwd] = dtype == "float32"
@@ -372,14 +371,14 @@ int main(int argc, char** argv) {
               note_error(L.name + " " + dtype + " cpu " + std::to_string(t), e);
             }
             if (t == o.cpu_threads.front()) base[bwd] = ms[bwd];
-            if (csv.is_open() && !(bwd && o.gradients == "none"))
+            if (csv.is_open())
               csv << "cpu," << L.name << "," << dtype << ",cpu," << t << ","
                   << (bwd ? "backward" : "forward") << "," << ms[bwd] << ","
                   << (ms[bwd] > 0 ? layer_flops(L) * (bwd ? 2 : 1) / ms[bwd] / 1e6 : -1) << "\n";
           }
           md << "| " << L.name << " | " << dtype << " | " << t;
           for (int bwd = 0; bwd < 2; ++bwd) {
-            if (bwd && o.gradients == "none") {
+            if (bwd == directions) {  // not timed
               md << " | - | - | -";
               continue;
             }

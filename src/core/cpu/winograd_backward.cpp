@@ -134,6 +134,9 @@ struct Steps {
   // multiplies y_r[i + a]: kernel index r + a * stride), in double.
   void filters(int64_t gi, const IO* weight, T* u) const {
     const int64_t Fg = p.filters_per_group, Cg = p.channels_per_group, K = p.inner;
+    // Channels-first weights are [c][f][tap], channels-last [c][tap][f]: per phase, the
+    // offset of each tap's weight from its filter's first.
+    const int64_t tap_step = g.channels_last ? Fg : 1, filter_step = g.channels_last ? 1 : p.taps;
     std::vector<std::array<int64_t, W::kTaps>> taps(p.phase_count);
     for (int64_t j = 0; j < p.phase_count; ++j) {
       const std::array<int64_t, 3> r = phase_of(p, j);
@@ -141,12 +144,9 @@ struct Steps {
       for (int a0 = 0; a0 < W::taps(0); ++a0)
         for (int a1 = 0; a1 < W::taps(1); ++a1)
           for (int a2 = 0; a2 < W::taps(2); ++a2, ++i)
-            taps[j][i] = ((r[0] + a0 * g.stride[0]) * g.kernel[1] + r[1] + a1 * g.stride[1]) *
-                             g.kernel[2] + r[2] + a2 * g.stride[2];
+            taps[j][i] = (((r[0] + a0 * g.stride[0]) * g.kernel[1] + r[1] + a1 * g.stride[1]) *
+                              g.kernel[2] + r[2] + a2 * g.stride[2]) * tap_step;
     }
-    const int64_t tap_step = g.channels_last ? Fg : 1, filter_step = g.channels_last ? 1 : p.taps;
-    for (auto& t : taps)
-      for (int64_t& i : t) i *= tap_step;
     parallel_for(p.threads, K, [&](int64_t row) {
       if (poll.poll()) return;  // the calling thread polls (throttled); others read
       const int64_t j = row / Fg, f = row % Fg;
